@@ -1,0 +1,158 @@
+"""`sigsec-bot` commands: run, console, ask, eval, validate, db, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.knowledge import (KnowledgeError, catalog_faq_ids, check_catalog, check_sigs, load_knowledge)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sigsec-bot", description="SIG Security's community Slack bot.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="serve Slack (Socket Mode or HTTP); the offline console without tokens")
+    commands.add_parser("console", help="chat with the bot offline in this terminal")
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    evaluate = commands.add_parser("eval", help="score the bot on a labelled YAML question file")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="one JSON line per item, then a summary line")
+    evaluate.add_argument("--catalog", type=Path, help="knowledge-catalog.yaml: which entry ids are catalog ids")
+
+    validate = commands.add_parser("validate", help="check knowledge/ and routing.yaml")
+    validate.add_argument("--catalog", type=Path, help="knowledge-catalog.yaml that must be covered")
+    validate.add_argument("--sigs", type=Path, help="the community's sigs.yaml to check routes against")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply schema migrations")
+    purge = db_commands.add_parser("purge", help="delete logged rows older than the retention period")
+    purge.add_argument("--days", type=int, help="override RETENTION_DAYS")
+
+    report = commands.add_parser("report", help="frequent-question and gap report for maintainers")
+    report.add_argument("--days", type=int, default=30)
+    report.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return _dispatch(args, settings)
+    except ConfigError as exc:
+        print(f"sigsec-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        print(f"sigsec-bot: knowledge has {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "validate":
+        return _validate(settings, args.catalog, args.sigs)
+    if args.command == "ask":
+        return asyncio.run(_ask(settings, args.question, as_json=args.json))
+    if args.command == "eval":
+        from bot.evaluation import run_eval
+
+        return run_eval(settings, args.file, catalog=args.catalog, as_json=args.json)
+    if args.command == "console" or (args.command == "run" and settings.slack_mode == "offline"):
+        from bot.console import run_console
+
+        if args.command == "run":
+            print("No Slack tokens set: starting the offline console (see README to connect Slack).")
+        return asyncio.run(run_console(settings))
+    if args.command == "run":
+        from bot.app import run
+
+        return asyncio.run(run(settings)) or 0
+    if args.command == "db":
+        return asyncio.run(_db(settings, args))
+    if args.command == "report":
+        return asyncio.run(_report(settings, days=args.days, fmt=args.format))
+    raise AssertionError(args.command)
+
+
+def _validate(settings: Settings, catalog: Path | None, sigs: Path | None) -> int:
+    knowledge, problems = load_knowledge(settings.knowledge_dir, settings.routing_file)
+    if catalog:
+        problems += check_catalog(knowledge, catalog)
+    if sigs:
+        problems += check_sigs(knowledge, sigs)
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for p in problems if p.severity == "error")
+    status = "FAILED" if errors else "OK"
+    print(f"{status}: {len(knowledge.entries)} entries, {len(knowledge.routes)} routes, "
+          f"{errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if errors else 0
+
+
+async def _ask(settings: Settings, question: str, *, as_json: bool) -> int:
+    from bot.console import render_plain
+    from bot.service import Service
+
+    service = await Service.create(settings)
+    reply = await service.answer(question)
+    if as_json:
+        print(json.dumps(reply.as_json(), ensure_ascii=False))
+    else:
+        print(render_plain(reply))
+    return 0
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.store import Store, upgrade_database
+
+    if args.db_command == "upgrade":
+        await upgrade_database(settings.database_url)
+        print("database schema is up to date")
+        return 0
+    days = args.days if args.days is not None else settings.retention_days
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
+    store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
+                             keep_user_ids=settings.keep_user_ids)
+    try:
+        deleted = await store.purge(older_than_days=days)
+    finally:
+        await store.close()
+    print(f"purged {deleted} row(s) older than {days} day(s)")
+    return 0
+
+
+async def _report(settings: Settings, *, days: int, fmt: str) -> int:
+    from bot.knowledge import load_or_raise
+    from bot.reports import build_report, render_report
+    from bot.store import Store
+
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
+    knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
+    store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
+                             keep_user_ids=settings.keep_user_ids)
+    try:
+        report = await build_report(store, knowledge=knowledge, days=days, stale_days=settings.stale_days)
+    finally:
+        await store.close()
+    print(render_report(report, fmt))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,410 @@
+"""FAQ entries and routes: YAML loading and validation that names the file and entry of each problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlparse
+
+import yaml
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A Block Kit section's text may hold 3,000 characters; the answer shares it with nothing else.
+MAX_ANSWER_CHARS = 3000
+MAX_QUESTION_CHARS = 300
+ENTRY_FIELDS = {"id", "question", "alternates", "answer", "links", "tags", "owner", "reviewed"}
+ROUTE_FIELDS = {"id", "name", "sig", "channel", "link", "owns", "terms", "phrases"}
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One curated answer and the ways people ask for it."""
+
+    id: str
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    reviewed: dt.date | None = None
+    source: str = ""  # the file it came from
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A group that owns some topics, and where to find its humans."""
+
+    id: str
+    name: str
+    channel: str
+    link: str
+    owns: str = ""
+    sig: str | None = None  # its `dir` in the community's sigs.yaml, if it is a Kubernetes group
+    terms: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation finding; `where` is 'file: entry'."""
+
+    where: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[FaqEntry, ...]
+    routes: tuple[Route, ...]
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        return self._entries_by_id.get(entry_id)
+
+    def route(self, route_id: str | None) -> Route | None:
+        return self._routes_by_id.get(route_id) if route_id else None
+
+    @property
+    def _entries_by_id(self) -> dict[str, FaqEntry]:
+        cached = self.__dict__.get("_entry_index")
+        if cached is None:
+            cached = {entry.id: entry for entry in self.entries}
+            object.__setattr__(self, "_entry_index", cached)
+        return cached
+
+    @property
+    def _routes_by_id(self) -> dict[str, Route]:
+        cached = self.__dict__.get("_route_index")
+        if cached is None:
+            cached = {route.id: route for route in self.routes}
+            object.__setattr__(self, "_route_index", cached)
+        return cached
+
+
+class KnowledgeError(Exception):
+    """Knowledge could not be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+UNREADABLE = object()  # _read_yaml's result when the file could not be parsed
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """Parse a YAML file safely; on failure record one clear problem and return UNREADABLE."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "file not found"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), f"not UTF-8 text ({exc.reason})"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(where, f"YAML syntax error: {reason}"))
+    return UNREADABLE
+
+
+def _strings(value: Any, where: str, name: str, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(Problem(where, f"'{name}' must be a list of non-empty strings"))
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _text(raw: dict, key: str, where: str, problems: list[Problem], *, required: bool = True) -> str:
+    value = raw.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(Problem(where, f"missing required field '{key}'"))
+        return ""
+    if not isinstance(value, str):
+        problems.append(Problem(where, f"'{key}' must be text, got {type(value).__name__}"))
+        return ""
+    return value.strip()
+
+
+def _parse_entry(raw: Any, source: str, index: int, problems: list[Problem]) -> FaqEntry | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(f"{source}: entry #{index + 1}", "must be a mapping of fields"))
+        return None
+    entry_id = raw.get("id")
+    where = f"{source}: {entry_id if isinstance(entry_id, str) else f'entry #{index + 1}'}"
+    for unknown in sorted(set(raw) - ENTRY_FIELDS):
+        problems.append(Problem(where, f"unknown field '{unknown}'"))
+    entry_id = _text(raw, "id", where, problems)
+    if entry_id and not ID_PATTERN.match(entry_id):
+        problems.append(Problem(where, f"id '{entry_id}' is not kebab-case"))
+    question = _text(raw, "question", where, problems)
+    answer = _text(raw, "answer", where, problems)
+    if len(answer) > MAX_ANSWER_CHARS:
+        problems.append(Problem(where, f"answer has {len(answer)} characters; a Slack block holds {MAX_ANSWER_CHARS}"))
+    if len(question) > MAX_QUESTION_CHARS:
+        problems.append(Problem(where, f"question has {len(question)} characters; keep it under {MAX_QUESTION_CHARS}"))
+    links = _strings(raw.get("links"), where, "links", problems)
+    for link in links:
+        if not is_url(link):
+            problems.append(Problem(where, f"malformed URL {link!r}"))
+    reviewed = raw.get("reviewed")
+    if isinstance(reviewed, str):
+        try:
+            reviewed = dt.date.fromisoformat(reviewed)
+        except ValueError:
+            problems.append(Problem(where, f"'reviewed' must be a date YYYY-MM-DD, got {reviewed!r}"))
+            reviewed = None
+    elif reviewed is None:
+        problems.append(Problem(where, "missing required field 'reviewed'"))
+    elif not isinstance(reviewed, dt.date):
+        problems.append(Problem(where, "'reviewed' must be a date YYYY-MM-DD"))
+        reviewed = None
+    owner = raw.get("owner")
+    if owner is not None and not isinstance(owner, str):
+        problems.append(Problem(where, "'owner' must be a route id"))
+        owner = None
+    if not (entry_id and question and answer):
+        return None
+    return FaqEntry(
+        id=entry_id,
+        question=question,
+        answer=answer,
+        alternates=_strings(raw.get("alternates"), where, "alternates", problems),
+        links=links,
+        tags=tuple(t.lower() for t in _strings(raw.get("tags"), where, "tags", problems)),
+        owner=owner or None,
+        reviewed=reviewed,
+        source=source,
+    )
+
+
+def _parse_route(raw: Any, source: str, index: int, problems: list[Problem]) -> Route | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(f"{source}: route #{index + 1}", "must be a mapping of fields"))
+        return None
+    route_id = raw.get("id")
+    where = f"{source}: {route_id if isinstance(route_id, str) else f'route #{index + 1}'}"
+    for unknown in sorted(set(raw) - ROUTE_FIELDS):
+        problems.append(Problem(where, f"unknown field '{unknown}'"))
+    route_id = _text(raw, "id", where, problems)
+    if route_id and not ID_PATTERN.match(route_id):
+        problems.append(Problem(where, f"id '{route_id}' is not kebab-case"))
+    name = _text(raw, "name", where, problems)
+    channel = _text(raw, "channel", where, problems)
+    link = _text(raw, "link", where, problems)
+    if link and not is_url(link):
+        problems.append(Problem(where, f"malformed URL {link!r}"))
+    sig = raw.get("sig")
+    if sig is not None and not isinstance(sig, str):
+        problems.append(Problem(where, "'sig' must be a directory name from sigs.yaml"))
+        sig = None
+    if not (route_id and name and channel and link):
+        return None
+    return Route(
+        id=route_id,
+        name=name,
+        channel=channel,
+        link=link,
+        owns=_text(raw, "owns", where, problems, required=False),
+        sig=sig,
+        terms=tuple(t.lower() for t in _strings(raw.get("terms"), where, "terms", problems)),
+        phrases=tuple(p.lower() for p in _strings(raw.get("phrases"), where, "phrases", problems)),
+    )
+
+
+def _items(document: Any, key: str, source: str, problems: list[Problem]) -> list[Any]:
+    if document is None:
+        problems.append(Problem(source, f"empty file; expected a top-level '{key}:' list"))
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        problems.append(Problem(source, f"expected a top-level '{key}:' list"))
+        return []
+    return document[key]
+
+
+def knowledge_files(knowledge_dir: Path) -> list[Path]:
+    """FAQ files: every YAML file in the folder except the shorthand list."""
+    return sorted(p for p in knowledge_dir.glob("*.yaml") if p.name != "shorthand.yaml")
+
+
+def load_knowledge(knowledge_dir: Path, routing_file: Path) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load every FAQ file and the routing file; return what parsed and every problem found."""
+    problems: list[Problem] = []
+    entries: list[FaqEntry] = []
+    routes: list[Route] = []
+    files = knowledge_files(knowledge_dir) if knowledge_dir.is_dir() else []
+    if not files:
+        problems.append(Problem(str(knowledge_dir), "no knowledge files (*.yaml) found"))
+    for path in files:
+        document = _read_yaml(path, problems)
+        if document is UNREADABLE:
+            continue
+        for index, raw in enumerate(_items(document, "entries", path.name, problems)):
+            if entry := _parse_entry(raw, path.name, index, problems):
+                entries.append(entry)
+    document = _read_yaml(routing_file, problems)
+    if document is not UNREADABLE:
+        for index, raw in enumerate(_items(document, "routes", routing_file.name, problems)):
+            if route := _parse_route(raw, routing_file.name, index, problems):
+                routes.append(route)
+    kb = KnowledgeBase(entries=tuple(entries), routes=tuple(routes))
+    problems.extend(check_consistency(kb))
+    return kb, problems
+
+
+def load_or_raise(knowledge_dir: Path, routing_file: Path) -> KnowledgeBase:
+    """Load knowledge for serving: any error raises KnowledgeError with all problems."""
+    kb, problems = load_knowledge(knowledge_dir, routing_file)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise KnowledgeError(errors)
+    return kb
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def is_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and "." in parsed.netloc and " " not in value
+
+
+def _phrase_key(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def check_consistency(kb: KnowledgeBase) -> list[Problem]:
+    """Cross-entry rules: unique ids, known owners, no phrasing claimed by two entries."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for entry in kb.entries:
+        where = f"{entry.source}: {entry.id}"
+        if entry.id in seen:
+            problems.append(Problem(where, f"duplicate id (also in {seen[entry.id]})"))
+        seen.setdefault(entry.id, entry.source)
+    route_ids: dict[str, int] = defaultdict(int)
+    for route in kb.routes:
+        route_ids[route.id] += 1
+    for route_id, count in route_ids.items():
+        if count > 1:
+            problems.append(Problem(f"routing.yaml: {route_id}", f"duplicate route id ({count} times)"))
+    for entry in kb.entries:
+        if entry.owner and entry.owner not in route_ids:
+            problems.append(Problem(f"{entry.source}: {entry.id}", f"unknown owner '{entry.owner}' (not a route id)"))
+    claimed: dict[str, str] = {}
+    for entry in kb.entries:
+        own: set[str] = set()
+        for phrasing in entry.phrasings:
+            key = _phrase_key(phrasing)
+            if not key or key in own:
+                continue
+            own.add(key)
+            other = claimed.get(key)
+            if other and other != entry.id:
+                problems.append(Problem(f"{entry.source}: {entry.id}",
+                                        f"phrasing {phrasing!r} is also used by entry '{other}'"))
+            claimed.setdefault(key, entry.id)
+    return problems
+
+
+def check_catalog(kb: KnowledgeBase, catalog_path: Path) -> list[Problem]:
+    """Every catalog FAQ id exists and carries its canonical links; every catalog route exists."""
+    problems: list[Problem] = []
+    catalog = _read_yaml(catalog_path, problems)
+    if catalog is UNREADABLE:
+        return problems
+    if not isinstance(catalog, dict):
+        return [Problem(str(catalog_path), "expected 'faq:' and 'routes:' mappings")]
+    name = catalog_path.name
+    for faq_id, spec in (catalog.get("faq") or {}).items():
+        entry = kb.entry(faq_id)
+        if entry is None:
+            problems.append(Problem(f"{name}: {faq_id}", "catalog FAQ id has no entry in knowledge/"))
+            continue
+        for link in (spec or {}).get("links", []):
+            if link not in entry.links:
+                problems.append(Problem(f"{entry.source}: {faq_id}", f"missing canonical link {link}"))
+    for route_id, spec in (catalog.get("routes") or {}).items():
+        route = kb.route(route_id)
+        if route is None:
+            problems.append(Problem(f"{name}: {route_id}", "catalog route id missing from routing.yaml"))
+        elif (spec or {}).get("link") and spec["link"] != route.link:
+            problems.append(Problem(f"routing.yaml: {route_id}", f"link differs from the catalog's {spec['link']}"))
+    return problems
+
+
+def catalog_faq_ids(catalog_path: Path) -> frozenset[str]:
+    """The FAQ ids a catalog names (for eval scoring)."""
+    problems: list[Problem] = []
+    catalog = _read_yaml(catalog_path, problems)
+    if not isinstance(catalog, dict):
+        raise KnowledgeError(problems or [Problem(str(catalog_path), "expected a 'faq:' mapping")])
+    return frozenset((catalog.get("faq") or {}).keys())
+
+
+def check_sigs(kb: KnowledgeBase, sigs_path: Path) -> list[Problem]:
+    """Every route naming a Kubernetes group must name one that exists, with its real Slack channel."""
+    problems: list[Problem] = []
+    document = _read_yaml(sigs_path, problems)
+    if not isinstance(document, dict):
+        return problems or [Problem(str(sigs_path), "expected 'sigs:' and 'committees:' lists")]
+    groups: dict[str, dict] = {}
+    for section in ("sigs", "workinggroups", "committees", "usergroups"):
+        for group in document.get(section) or []:
+            if isinstance(group, dict) and "dir" in group:
+                groups[group["dir"]] = group
+    for route in kb.routes:
+        if not route.sig:
+            continue
+        where = f"routing.yaml: {route.id}"
+        group = groups.get(route.sig)
+        if group is None:
+            problems.append(Problem(where, f"'{route.sig}' is not a group in {sigs_path.name}"))
+            continue
+        slack = (group.get("contact") or {}).get("slack")
+        if slack and route.channel != f"#{slack}":
+            problems.append(Problem(where, f"channel {route.channel} is stale: {sigs_path.name} says #{slack}"))
+        if not slack and route.channel.startswith("#"):
+            problems.append(Problem(where, f"{sigs_path.name} lists no Slack channel for '{route.sig}'"))
+        if route.link.rstrip("/").rsplit("/", 1)[-1] != route.sig and "kubernetes/community" in route.link:
+            problems.append(Problem(where, f"link {route.link} does not point at '{route.sig}'"))
+    return problems
+
+
+def sig_subprojects(sigs_path: Path) -> dict[str, list[tuple[str, str]]]:
+    """Subproject (name, description) pairs per group dir, for routing vocabulary."""
+    problems: list[Problem] = []
+    document = _read_yaml(sigs_path, problems)
+    if not isinstance(document, dict):
+        return {}
+    result: dict[str, list[tuple[str, str]]] = {}
+    for section in ("sigs", "workinggroups", "committees"):
+        for group in document.get(section) or []:
+            subs = [(s.get("name", ""), s.get("description", "") or "") for s in group.get("subprojects") or []]
+            result[group.get("dir", "")] = subs
+    return result
+
+
+def iter_phrasings(kb: KnowledgeBase) -> Iterable[tuple[FaqEntry, str]]:
+    for entry in kb.entries:
+        for phrasing in entry.phrasings:
+            yield entry, phrasing

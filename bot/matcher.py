@@ -1,0 +1,216 @@
+"""Hybrid FAQ matcher: BM25 term weighting over the knowledge plus rapidfuzz similarity.
+
+Build once per knowledge load (`Matcher(entries, shorthand)`), then `match(question)`:
+1. normalise and tokenise (bot.text), correcting typos against the knowledge's vocabulary;
+2. score entries with BM25 (rare words such as "seccomp" outweigh "how");
+3. rescore the best few with rapidfuzz over each phrasing, measure how much of the
+   question the entry explains, and fold it all into one confidence in [0, 1];
+4. decide: answer, suggest (close but unsure) or nothing, from configurable thresholds.
+No Slack types here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import FaqEntry
+from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
+
+# BM25 shape parameters (the usual defaults) and how much each field of an entry counts.
+K1 = 1.2
+B = 0.75
+FIELD_WEIGHTS = {"phrasing": 1.0, "tags": 1.0, "answer": 0.25}
+CORRECTED_TERM_WEIGHT = 0.7  # a typo-corrected word is weaker evidence than a spelled one
+RESCORE_TOP = 8  # entries rescored with rapidfuzz after BM25
+MAX_SUGGESTIONS = 3
+MIN_CORRECTION_LENGTH = 4
+
+
+class Decision(StrEnum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: FaqEntry
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Match:
+    decision: Decision
+    ranked: tuple[Candidate, ...]  # best first, at most RESCORE_TOP
+    normalized: str
+    terms: tuple[str, ...]
+
+    @property
+    def best(self) -> FaqEntry | None:
+        return self.ranked[0].entry if self.ranked else None
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked[0].confidence if self.ranked else 0.0
+
+    def suggestions(self, floor: float) -> tuple[FaqEntry, ...]:
+        return tuple(c.entry for c in self.ranked[:MAX_SUGGESTIONS] if c.confidence >= floor)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A question's content terms with their evidence weight (1.0, or less when typo-corrected)."""
+
+    weights: dict[str, float]
+    normalized: str
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(self.weights)
+
+
+class Matcher:
+    """The FAQ index and its scoring; immutable after construction."""
+
+    def __init__(self, entries: tuple[FaqEntry, ...] | list[FaqEntry], shorthand: Shorthand, *,
+                 answer_threshold: float = 0.55, suggest_threshold: float = 0.35) -> None:
+        self.entries = tuple(entries)
+        self.shorthand = shorthand
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self._corrections: dict[str, str | None] = {}
+        self._build()
+
+    # ------------------------------------------------------------------ index
+
+    def _analyse(self, text: str) -> list[str]:
+        return [stem(w) for w in tokens(text, self.shorthand) if w not in STOPWORDS and len(w) > 1]
+
+    def _build(self) -> None:
+        vocabulary: set[str] = set(self.shorthand.expansions)
+        for words in self.shorthand.expansions.values():
+            vocabulary.update(words)
+        field_tf: list[dict[str, float]] = []
+        self._phrasings: list[list[str]] = []  # per entry: each phrasing as a term string
+        for entry in self.entries:
+            tf: dict[str, float] = defaultdict(float)
+            rendered: list[str] = []
+            for phrasing in entry.phrasings:
+                vocabulary.update(tokens(phrasing))
+                phrasing_terms = self._analyse(phrasing)
+                rendered.append(" ".join(phrasing_terms))
+                for term in set(phrasing_terms):
+                    tf[term] += FIELD_WEIGHTS["phrasing"]
+            for tag in entry.tags:
+                vocabulary.update(tokens(tag))
+                for term in set(self._analyse(tag)):
+                    tf[term] += FIELD_WEIGHTS["tags"]
+            answer_terms = self._analyse(strip_noise(entry.answer))
+            vocabulary.update(tokens(strip_noise(entry.answer)))
+            for term in set(answer_terms):
+                tf[term] += FIELD_WEIGHTS["answer"]
+            field_tf.append(dict(tf))
+            self._phrasings.append(rendered)
+
+        count = max(len(self.entries), 1)
+        lengths = [sum(tf.values()) for tf in field_tf]
+        average = (sum(lengths) / count) or 1.0
+        document_frequency: dict[str, int] = defaultdict(int)
+        for tf in field_tf:
+            for term in tf:
+                document_frequency[term] += 1
+        self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+        # term -> {entry index: BM25 contribution}; a query sums these.
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, tf in enumerate(field_tf):
+            norm = K1 * (1 - B + B * lengths[index] / average)
+            for term, freq in tf.items():
+                self._postings[term][index] = self.idf[term] * freq * (K1 + 1) / (freq + norm)
+        self._postings = dict(self._postings)
+        self._vocabulary = vocabulary
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for word in vocabulary:
+            if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
+                self._by_length[len(word)].append(word)
+
+    # ------------------------------------------------------------------ query
+
+    def _correct(self, word: str) -> str | None:
+        """The knowledge word a misspelt word most likely meant, or None."""
+        if word in self._corrections:
+            return self._corrections[word]
+        pool = [w for n in range(len(word) - 1, len(word) + 2) for w in self._by_length.get(n, ())]
+        found = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=84) if pool else None
+        corrected = found[0] if found else None
+        if len(self._corrections) < 50_000:
+            self._corrections[word] = corrected
+        return corrected
+
+    def query_terms(self, question: str) -> QueryTerms:
+        """Content terms of a question, typo-corrected and shorthand-expanded, with weights."""
+        cleaned = strip_noise(question)
+        weights: dict[str, float] = {}
+        normalized_words: list[str] = []
+        for word in tokens(cleaned):
+            weight = 1.0
+            if (word not in self._vocabulary and word not in STOPWORDS and len(word) >= MIN_CORRECTION_LENGTH
+                    and word.isalpha()):
+                corrected = self._correct(word)
+                if corrected:
+                    word, weight = corrected, CORRECTED_TERM_WEIGHT
+            normalized_words.append(word)
+            for expanded in self.shorthand.expand([word]):
+                if expanded in STOPWORDS or len(expanded) < 2:
+                    continue
+                term = stem(expanded)
+                weights[term] = max(weights.get(term, 0.0), weight)
+        return QueryTerms(weights=weights, normalized=" ".join(normalized_words))
+
+    def match(self, question: str) -> Match:
+        query = self.query_terms(question)
+        scores: dict[int, float] = defaultdict(float)
+        for term, weight in query.weights.items():
+            for index, contribution in self._postings.get(term, {}).items():
+                scores[index] += weight * contribution
+        if not scores:
+            return Match(Decision.NONE, (), query.normalized, query.terms)
+        top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:RESCORE_TOP]
+        runner_up = top[1][1] if len(top) > 1 else 0.0
+        query_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()) or 1.0
+        query_text = " ".join(query.terms)
+        ranked = []
+        for rank, (index, bm25) in enumerate(top):
+            matched_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()
+                               if index in self._postings.get(t, {}))
+            similarity = max((fuzz.token_set_ratio(query_text, p) for p in self._phrasings[index]), default=0) / 100
+            competitor = runner_up if rank == 0 else top[0][1]
+            ranked.append(Candidate(self.entries[index], confidence(
+                bm25=bm25, coverage=matched_mass / query_mass, similarity=similarity,
+                margin=(bm25 - competitor) / bm25 if bm25 > 0 else 0.0)))
+        ranked.sort(key=lambda c: c.confidence, reverse=True)
+        best = ranked[0].confidence
+        if best >= self.answer_threshold:
+            decision = Decision.ANSWER
+        elif best >= self.suggest_threshold:
+            decision = Decision.SUGGEST
+        else:
+            decision = Decision.NONE
+        return Match(decision, tuple(ranked), query.normalized, query.terms)
+
+    def _term_idf(self, term: str) -> float:
+        # A word the knowledge never uses is as informative as its rarest word: it is
+        # something the question is about that no entry explains.
+        return self.idf.get(term, self.max_idf)
+
+
+def confidence(*, bm25: float, coverage: float, similarity: float, margin: float) -> float:
+    """Fold the evidence into [0, 1]. Weights chosen on the development data (docs/matching.md)."""
+    strength = bm25 / (bm25 + 6.0)
+    value = 0.35 * strength + 0.30 * coverage + 0.25 * similarity + 0.10 * max(margin, 0.0)
+    return max(0.0, min(1.0, value))

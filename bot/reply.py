@@ -1,0 +1,72 @@
+"""The reply object: what the core decided about one question, independent of Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.knowledge import FaqEntry, Route
+
+
+class ReplyKind(StrEnum):
+    """Outcome of one question."""
+
+    ANSWERED = "answered"  # a confident FAQ answer
+    SUGGESTIONS = "suggestions"  # close but unsure: up to three "did you mean" entries
+    ROUTED = "routed"  # no FAQ answer, but a group owns the topic
+    UNKNOWN = "unknown"  # nothing fits; recorded for the maintainers
+    PRIVATE = "private"  # looks like an undisclosed vulnerability: private-reporting guidance only
+    LIMITED = "limited"  # the asker hit the rate limit
+
+
+@dataclass(frozen=True)
+class AskContext:
+    """Who asked, where, and through which surface."""
+
+    user_id: str | None = None
+    channel_id: str | None = None
+    source: str = "cli"  # mention | dm | channel | command | console | cli | button
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Everything a renderer needs; `text` is the plain mrkdwn fallback to show."""
+
+    kind: ReplyKind
+    question: str  # the question after bounding and secret redaction (NOT escaped: renderers escape)
+    text: str
+    entry: FaqEntry | None = None
+    confidence: float = 0.0
+    suggestions: tuple[FaqEntry, ...] = ()
+    route: Route | None = None
+    # Notes only the asker may see (secret found, input cut, ...), shown privately.
+    private_notes: tuple[str, ...] = ()
+    # True when nothing of this reply may be posted publicly (private reports, rate limit).
+    private_only: bool = False
+    normalized: str = ""  # the matcher's normalised text, for the question log
+    redacted_kinds: tuple[str, ...] = field(default=())
+    question_id: int | None = None  # the question log's row, once logged
+
+    @property
+    def faq_id(self) -> str | None:
+        """The answered entry's id; None unless the bot actually answers."""
+        return self.entry.id if self.kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE) and self.entry else None
+
+    @property
+    def route_id(self) -> str | None:
+        return self.route.id if self.route else None
+
+    @property
+    def suggestion_ids(self) -> tuple[str, ...]:
+        return tuple(entry.id for entry in self.suggestions)
+
+    def as_json(self) -> dict[str, object]:
+        """The `ask --json` contract."""
+        return {
+            "question": self.question,
+            "kind": self.kind.value,
+            "faq_id": self.faq_id,
+            "confidence": round(self.confidence, 3),
+            "route_id": self.route_id,
+            "suggestions": list(self.suggestion_ids),
+        }
