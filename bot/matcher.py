@@ -25,10 +25,12 @@ from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
 K1 = 1.2
 B = 0.75
 FIELD_WEIGHTS = {"phrasing": 1.0, "tags": 1.0, "answer": 0.25}
+BIGRAM_WEIGHT = 1.0  # adjacent term pairs: "security audit" is not "audit log"
+BIGRAM_JOIN = "_"
 CORRECTED_TERM_WEIGHT = 0.7  # a typo-corrected word is weaker evidence than a spelled one
 RESCORE_TOP = 8  # entries rescored with rapidfuzz after BM25
 MAX_SUGGESTIONS = 3
-MIN_CORRECTION_LENGTH = 4
+MIN_CORRECTION_LENGTH = 6  # shorter words are too often real words the knowledge lacks
 
 
 class Decision(StrEnum):
@@ -67,6 +69,7 @@ class QueryTerms:
     """A question's content terms with their evidence weight (1.0, or less when typo-corrected)."""
 
     weights: dict[str, float]
+    pairs: dict[str, float]  # adjacent term pairs, scored but not counted for coverage
     normalized: str
 
     @property
@@ -106,6 +109,8 @@ class Matcher:
                 rendered.append(" ".join(phrasing_terms))
                 for term in set(phrasing_terms):
                     tf[term] += FIELD_WEIGHTS["phrasing"]
+                for pair in set(bigrams(phrasing_terms)):
+                    tf[pair] += BIGRAM_WEIGHT
             for tag in entry.tags:
                 vocabulary.update(tokens(tag))
                 for term in set(self._analyse(tag)):
@@ -146,7 +151,7 @@ class Matcher:
         if word in self._corrections:
             return self._corrections[word]
         pool = [w for n in range(len(word) - 1, len(word) + 2) for w in self._by_length.get(n, ())]
-        found = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=84) if pool else None
+        found = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=87) if pool else None
         corrected = found[0] if found else None
         if len(self._corrections) < 50_000:
             self._corrections[word] = corrected
@@ -156,6 +161,7 @@ class Matcher:
         """Content terms of a question, typo-corrected and shorthand-expanded, with weights."""
         cleaned = strip_noise(question)
         weights: dict[str, float] = {}
+        sequence: list[tuple[str, float]] = []
         normalized_words: list[str] = []
         for word in tokens(cleaned):
             weight = 1.0
@@ -170,12 +176,16 @@ class Matcher:
                     continue
                 term = stem(expanded)
                 weights[term] = max(weights.get(term, 0.0), weight)
-        return QueryTerms(weights=weights, normalized=" ".join(normalized_words))
+                sequence.append((term, weight))
+        pairs: dict[str, float] = {}
+        for (first, w1), (second, w2) in zip(sequence, sequence[1:]):
+            pairs[first + BIGRAM_JOIN + second] = min(w1, w2)
+        return QueryTerms(weights=weights, pairs=pairs, normalized=" ".join(normalized_words))
 
     def match(self, question: str) -> Match:
         query = self.query_terms(question)
         scores: dict[int, float] = defaultdict(float)
-        for term, weight in query.weights.items():
+        for term, weight in (*query.weights.items(), *query.pairs.items()):
             for index, contribution in self._postings.get(term, {}).items():
                 scores[index] += weight * contribution
         if not scores:
@@ -214,3 +224,7 @@ def confidence(*, bm25: float, coverage: float, similarity: float, margin: float
     strength = bm25 / (bm25 + 6.0)
     value = 0.35 * strength + 0.30 * coverage + 0.25 * similarity + 0.10 * max(margin, 0.0)
     return max(0.0, min(1.0, value))
+
+
+def bigrams(terms: list[str]) -> list[str]:
+    return [first + BIGRAM_JOIN + second for first, second in zip(terms, terms[1:])]

@@ -13,9 +13,9 @@ from bot.knowledge import FaqEntry, Route
 from bot.text import Shorthand, terms
 
 TERM_WEIGHT = 1.0
-PHRASE_WEIGHT = 1.5  # per word of the phrase: "encryption at rest" says more than "encryption"
+PHRASE_WEIGHT = 2.0  # a whole phrase: "encryption at rest" says more than "encryption"
 OWNER_PRIOR = 2.0  # the answered entry's owner
-MIN_SCORE = 1.5  # below this no group clearly owns the question
+MIN_SCORE = 1.0  # below this no group clearly owns the question
 PRIVATE_ROUTE = "security-response-committee"
 
 
@@ -59,14 +59,18 @@ class Router:
         joined = f" {' '.join(words)} "
         for phrase in self._phrases:
             if phrase.words[0] in present and f" {' '.join(phrase.words)} " in joined:
-                totals[phrase.route_index] += PHRASE_WEIGHT * len(phrase.words)
+                totals[phrase.route_index] += PHRASE_WEIGHT
         return {self.routes[index].id: score for index, score in totals.items()}
 
-    def route(self, text: str, *, entry: FaqEntry | None = None) -> Route | None:
-        """The owning group, or None when nothing points clearly at one."""
+    def route(self, text: str, *, entry: FaqEntry | None = None, belief: float = 1.0) -> Route | None:
+        """The owning group, or None when nothing points clearly at one.
+
+        `entry` is the FAQ entry the matcher found best and `belief` how sure it is (1.0 when
+        the bot answers with it): its owner gets that share of the owner prior.
+        """
         scores = self.scores(text)
-        if entry and entry.owner in self._by_id:
-            scores[entry.owner] = scores.get(entry.owner, 0.0) + OWNER_PRIOR
+        if entry and entry.owner in self._by_id and belief > 0:
+            scores[entry.owner] = scores.get(entry.owner, 0.0) + OWNER_PRIOR * belief
         if not scores:
             return None
         best_id, best = max(scores.items(), key=lambda item: item[1])

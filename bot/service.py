@@ -107,7 +107,9 @@ class Service:
     def _reply_for(self, match: Match, base: dict) -> Reply:
         router = self.brain.router
         answered = match.best if match.decision is Decision.ANSWER else None
-        route = router.route(match.normalized, entry=answered)
+        # A likely but unconfirmed entry still hints at the owning group, in proportion.
+        belief = 1.0 if answered else (match.confidence if match.decision is Decision.SUGGEST else 0.0)
+        route = router.route(match.normalized, entry=match.best, belief=belief)
         common = dict(confidence=match.confidence, route=route, normalized=match.normalized, **base)
         if answered:
             return Reply(ReplyKind.ANSWERED, text=answer_text(answered, route), entry=answered, **common)

@@ -40,6 +40,11 @@ STOPWORDS = frozenset(
     when where which while who whom why will with would yeah yes yet you your youre yours yourself folks guys all
     team hii heya yall ya actually basically anyway btw fyi tbh imo idk kinda sorta stuff smth
     isn doesn aren wasn didn won wouldn couldn shouldn haven hasn ll ve
+    another back keep keeps kept new idea ideas nothing show shows showing ago week weeks day days today
+    yesterday tomorrow last next time times lot lots bit little many way ways seem seems seemed look looks
+    looking tell told ask asked asking wondering wonder help helps appreciate appreciated anybody everyone
+    everybody someone somebody hear heard sent send already since though although maybe probably also
+    correct wrong exactly etc via within without across among around best better good great nice cool
     """.split()
 )
 
