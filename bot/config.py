@@ -43,7 +43,7 @@ class Settings:
     user_id_salt: str = "sigsec-bot"
 
     # Matching thresholds (chosen from data; see docs/matching.md)
-    answer_threshold: float = 0.55
+    answer_threshold: float = 0.52
     suggest_threshold: float = 0.35
 
     # Abuse limits

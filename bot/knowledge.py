@@ -54,6 +54,14 @@ class Route:
 
 
 @dataclass(frozen=True)
+class OffTopic:
+    """A kind of question that is not about security (knowledge/not-security.yaml)."""
+
+    id: str
+    phrasings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Problem:
     """A validation finding; `where` is 'file: entry'."""
 
@@ -69,6 +77,7 @@ class Problem:
 class KnowledgeBase:
     entries: tuple[FaqEntry, ...]
     routes: tuple[Route, ...]
+    off_topics: tuple[OffTopic, ...] = ()
 
     def entry(self, entry_id: str) -> FaqEntry | None:
         return self._entries_by_id.get(entry_id)
@@ -241,9 +250,30 @@ def _items(document: Any, key: str, source: str, problems: list[Problem]) -> lis
     return document[key]
 
 
+SHORTHAND_FILE = "shorthand.yaml"
+OFF_TOPIC_FILE = "not-security.yaml"
+
+
 def knowledge_files(knowledge_dir: Path) -> list[Path]:
-    """FAQ files: every YAML file in the folder except the shorthand list."""
-    return sorted(p for p in knowledge_dir.glob("*.yaml") if p.name != "shorthand.yaml")
+    """FAQ files: every YAML file in the folder except the shorthand and off-topic lists."""
+    return sorted(p for p in knowledge_dir.glob("*.yaml") if p.name not in (SHORTHAND_FILE, OFF_TOPIC_FILE))
+
+
+def _parse_off_topics(path: Path, problems: list[Problem]) -> list[OffTopic]:
+    if not path.exists():
+        return []
+    document = _read_yaml(path, problems)
+    if document is UNREADABLE:
+        return []
+    topics = []
+    for index, raw in enumerate(_items(document, "topics", path.name, problems)):
+        where = f"{path.name}: topic #{index + 1}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            problems.append(Problem(where, "needs an 'id' and a 'phrasings' list"))
+            continue
+        phrasings = _strings(raw.get("phrasings"), f"{path.name}: {raw['id']}", "phrasings", problems)
+        topics.append(OffTopic(raw["id"], phrasings))
+    return topics
 
 
 def load_knowledge(knowledge_dir: Path, routing_file: Path) -> tuple[KnowledgeBase, list[Problem]]:
@@ -266,7 +296,8 @@ def load_knowledge(knowledge_dir: Path, routing_file: Path) -> tuple[KnowledgeBa
         for index, raw in enumerate(_items(document, "routes", routing_file.name, problems)):
             if route := _parse_route(raw, routing_file.name, index, problems):
                 routes.append(route)
-    kb = KnowledgeBase(entries=tuple(entries), routes=tuple(routes))
+    off_topics = _parse_off_topics(knowledge_dir / OFF_TOPIC_FILE, problems)
+    kb = KnowledgeBase(entries=tuple(entries), routes=tuple(routes), off_topics=tuple(off_topics))
     problems.extend(check_consistency(kb))
     return kb, problems
 
@@ -323,6 +354,11 @@ def check_consistency(kb: KnowledgeBase) -> list[Problem]:
                 problems.append(Problem(f"{entry.source}: {entry.id}",
                                         f"phrasing {phrasing!r} is also used by entry '{other}'"))
             claimed.setdefault(key, entry.id)
+    for topic in kb.off_topics:
+        for phrasing in topic.phrasings:
+            if (other := claimed.get(_phrase_key(phrasing))) is not None:
+                problems.append(Problem(f"{OFF_TOPIC_FILE}: {topic.id}",
+                                        f"phrasing {phrasing!r} is also a phrasing of FAQ entry '{other}'"))
     return problems
 
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import FaqEntry
+from bot.knowledge import FaqEntry, OffTopic
 from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
 
 # BM25 shape parameters (the usual defaults) and how much each field of an entry counts.
@@ -30,6 +30,7 @@ BIGRAM_JOIN = "_"
 CORRECTED_TERM_WEIGHT = 0.7  # a typo-corrected word is weaker evidence than a spelled one
 RESCORE_TOP = 8  # entries rescored with rapidfuzz after BM25
 MAX_SUGGESTIONS = 3
+OTHER_GROUP_PENALTY = 0.6  # an entry about "sig security" does not answer a question about "sig apps"
 MIN_CORRECTION_LENGTH = 6  # shorter words are too often real words the knowledge lacks
 
 
@@ -71,6 +72,7 @@ class QueryTerms:
     weights: dict[str, float]
     pairs: dict[str, float]  # adjacent term pairs, scored but not counted for coverage
     normalized: str
+    groups: frozenset[str] = frozenset()  # community groups the question names ("sig apps" -> apps)
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -81,8 +83,11 @@ class Matcher:
     """The FAQ index and its scoring; immutable after construction."""
 
     def __init__(self, entries: tuple[FaqEntry, ...] | list[FaqEntry], shorthand: Shorthand, *,
-                 answer_threshold: float = 0.55, suggest_threshold: float = 0.35) -> None:
+                 off_topics: tuple[OffTopic, ...] = (), answer_threshold: float = 0.52,
+                 suggest_threshold: float = 0.35) -> None:
         self.entries = tuple(entries)
+        # Documents are the FAQ entries, then the off-topic anchors (indexes past the entries).
+        self.off_topics = tuple(off_topics)
         self.shorthand = shorthand
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
@@ -100,7 +105,9 @@ class Matcher:
             vocabulary.update(words)
         field_tf: list[dict[str, float]] = []
         self._phrasings: list[list[str]] = []  # per entry: each phrasing as a term string
+        self._groups: list[frozenset[str]] = []  # per entry: the community groups its phrasings name
         for entry in self.entries:
+            self._groups.append(frozenset(g for p in entry.phrasings for g in named_groups(tokens(p))))
             tf: dict[str, float] = defaultdict(float)
             rendered: list[str] = []
             for phrasing in entry.phrasings:
@@ -121,8 +128,19 @@ class Matcher:
                 tf[term] += FIELD_WEIGHTS["answer"]
             field_tf.append(dict(tf))
             self._phrasings.append(rendered)
+        for topic in self.off_topics:
+            tf = defaultdict(float)
+            rendered = []
+            for phrasing in topic.phrasings:
+                vocabulary.update(tokens(phrasing))
+                phrasing_terms = self._analyse(phrasing)
+                rendered.append(" ".join(phrasing_terms))
+                for term in (*set(phrasing_terms), *set(bigrams(phrasing_terms))):
+                    tf[term] += FIELD_WEIGHTS["phrasing"]
+            field_tf.append(dict(tf))
+            self._phrasings.append(rendered)
 
-        count = max(len(self.entries), 1)
+        count = max(len(field_tf), 1)
         lengths = [sum(tf.values()) for tf in field_tf]
         average = (sum(lengths) / count) or 1.0
         document_frequency: dict[str, int] = defaultdict(int)
@@ -180,7 +198,8 @@ class Matcher:
         pairs: dict[str, float] = {}
         for (first, w1), (second, w2) in zip(sequence, sequence[1:]):
             pairs[first + BIGRAM_JOIN + second] = min(w1, w2)
-        return QueryTerms(weights=weights, pairs=pairs, normalized=" ".join(normalized_words))
+        return QueryTerms(weights=weights, pairs=pairs, normalized=" ".join(normalized_words),
+                          groups=frozenset(named_groups(normalized_words)))
 
     def match(self, question: str) -> Match:
         query = self.query_terms(question)
@@ -195,17 +214,25 @@ class Matcher:
         query_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()) or 1.0
         query_text = " ".join(query.terms)
         ranked = []
+        off_topic = 0.0  # the best confidence of a not-security anchor
         for rank, (index, bm25) in enumerate(top):
             matched_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()
                                if index in self._postings.get(t, {}))
             similarity = max((fuzz.token_set_ratio(query_text, p) for p in self._phrasings[index]), default=0) / 100
             competitor = runner_up if rank == 0 else top[0][1]
-            ranked.append(Candidate(self.entries[index], confidence(
-                bm25=bm25, coverage=matched_mass / query_mass, similarity=similarity,
-                margin=(bm25 - competitor) / bm25 if bm25 > 0 else 0.0)))
+            value = confidence(bm25=bm25, coverage=matched_mass / query_mass, similarity=similarity,
+                               margin=(bm25 - competitor) / bm25 if bm25 > 0 else 0.0)
+            if index < len(self.entries):
+                if query.groups and self._groups[index] and not query.groups & self._groups[index]:
+                    value *= OTHER_GROUP_PENALTY
+                ranked.append(Candidate(self.entries[index], value))
+            else:
+                off_topic = max(off_topic, value)
         ranked.sort(key=lambda c: c.confidence, reverse=True)
-        best = ranked[0].confidence
-        if best >= self.answer_threshold:
+        best = ranked[0].confidence if ranked else 0.0
+        if best <= off_topic:
+            decision = Decision.NONE
+        elif best >= self.answer_threshold:
             decision = Decision.ANSWER
         elif best >= self.suggest_threshold:
             decision = Decision.SUGGEST
@@ -228,3 +255,8 @@ def confidence(*, bm25: float, coverage: float, similarity: float, margin: float
 
 def bigrams(terms: list[str]) -> list[str]:
     return [first + BIGRAM_JOIN + second for first, second in zip(terms, terms[1:])]
+
+
+def named_groups(words: list[str]) -> list[str]:
+    """Groups named as "sig X", "wg X" or "sig-X" in a token sequence."""
+    return [second for first, second in zip(words, words[1:]) if first in ("sig", "wg")]

@@ -36,8 +36,8 @@ class Brain:
     @classmethod
     def build(cls, knowledge: KnowledgeBase, settings: Settings) -> "Brain":
         shorthand = Shorthand.load(settings.shorthand_file)
-        matcher = Matcher(knowledge.entries, shorthand, answer_threshold=settings.answer_threshold,
-                          suggest_threshold=settings.suggest_threshold)
+        matcher = Matcher(knowledge.entries, shorthand, off_topics=knowledge.off_topics,
+                          answer_threshold=settings.answer_threshold, suggest_threshold=settings.suggest_threshold)
         return cls(knowledge, matcher, Router(knowledge.routes, shorthand))
 
 
