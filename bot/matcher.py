@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.knowledge import FaqEntry, OffTopic
 from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
@@ -168,8 +169,9 @@ class Matcher:
         """The knowledge word a misspelt word most likely meant, or None."""
         if word in self._corrections:
             return self._corrections[word]
-        pool = [w for n in range(len(word) - 1, len(word) + 2) for w in self._by_length.get(n, ())]
-        found = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=87) if pool else None
+        edits = 1 if len(word) < 9 else 2  # one slip in a short word, two in a long one
+        pool = [w for n in range(len(word) - edits, len(word) + edits + 1) for w in self._by_length.get(n, ())]
+        found = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=edits) if pool else None
         corrected = found[0] if found else None
         if len(self._corrections) < 50_000:
             self._corrections[word] = corrected

@@ -14,7 +14,7 @@ from bot.text import Shorthand, terms
 
 TERM_WEIGHT = 1.0
 PHRASE_WEIGHT = 2.0  # a whole phrase: "encryption at rest" says more than "encryption"
-OWNER_PRIOR = 2.0  # the answered entry's owner
+OWNER_PRIOR = 3.0  # the answered entry's owner
 MIN_SCORE = 1.0  # below this no group clearly owns the question
 PRIVATE_ROUTE = "security-response-committee"
 
