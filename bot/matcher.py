@@ -12,7 +12,7 @@ No Slack types here.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,12 +93,22 @@ class Matcher:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self._corrections: dict[str, str | None] = {}
+        self._word_terms: dict[str, tuple[str, ...]] = {}  # build-time cache: raw word -> its terms
         self._build()
 
     # ------------------------------------------------------------------ index
 
-    def _analyse(self, text: str) -> list[str]:
-        return [stem(w) for w in tokens(text, self.shorthand) if w not in STOPWORDS and len(w) > 1]
+    def _analyse(self, words: list[str]) -> list[str]:
+        """Content terms from raw tokens: shorthand expanded, stopwords dropped, stemmed."""
+        cache = self._word_terms
+        out: list[str] = []
+        for word in words:
+            found = cache.get(word)
+            if found is None:
+                found = cache[word] = tuple(stem(w) for w in self.shorthand.expand([word])
+                                            if w not in STOPWORDS and len(w) > 1)
+            out.extend(found)
+        return out
 
     def _build(self) -> None:
         vocabulary: set[str] = set(self.shorthand.expansions)
@@ -107,57 +117,53 @@ class Matcher:
         field_tf: list[dict[str, float]] = []
         self._phrasings: list[list[str]] = []  # per entry: each phrasing as a term string
         self._groups: list[frozenset[str]] = []  # per entry: the community groups its phrasings name
-        for entry in self.entries:
-            self._groups.append(frozenset(g for p in entry.phrasings for g in named_groups(tokens(p))))
-            tf: dict[str, float] = defaultdict(float)
+        documents = [(entry.phrasings, entry.tags, strip_noise(entry.answer)) for entry in self.entries]
+        documents += [(topic.phrasings, (), "") for topic in self.off_topics]
+        answer_weight = FIELD_WEIGHTS["answer"]
+        for phrasings, tags, answer in documents:
+            tf: Counter[str] = Counter()  # phrasings and tags count 1 per mention (C-speed updates)
             rendered: list[str] = []
-            for phrasing in entry.phrasings:
-                vocabulary.update(tokens(phrasing))
-                phrasing_terms = self._analyse(phrasing)
+            groups: set[str] = set()
+            for phrasing in phrasings:
+                words = tokens(phrasing)
+                vocabulary.update(words)
+                if "sig" in words or "wg" in words:
+                    groups.update(named_groups(words))
+                phrasing_terms = self._analyse(words)
                 rendered.append(" ".join(phrasing_terms))
-                for term in set(phrasing_terms):
-                    tf[term] += FIELD_WEIGHTS["phrasing"]
-                for pair in set(bigrams(phrasing_terms)):
-                    tf[pair] += BIGRAM_WEIGHT
-            for tag in entry.tags:
-                vocabulary.update(tokens(tag))
-                for term in set(self._analyse(tag)):
-                    tf[term] += FIELD_WEIGHTS["tags"]
-            answer_terms = self._analyse(strip_noise(entry.answer))
-            vocabulary.update(tokens(strip_noise(entry.answer)))
-            for term in set(answer_terms):
-                tf[term] += FIELD_WEIGHTS["answer"]
-            field_tf.append(dict(tf))
+                tf.update({*phrasing_terms, *bigrams(phrasing_terms)})
+            for tag in tags:
+                words = tokens(tag)
+                vocabulary.update(words)
+                tf.update(set(self._analyse(words)))
+            weighted: dict[str, float] = dict(tf)
+            words = tokens(answer)
+            vocabulary.update(words)
+            for term in set(self._analyse(words)):
+                weighted[term] = weighted.get(term, 0.0) + answer_weight
+            field_tf.append(weighted)
             self._phrasings.append(rendered)
-        for topic in self.off_topics:
-            tf = defaultdict(float)
-            rendered = []
-            for phrasing in topic.phrasings:
-                vocabulary.update(tokens(phrasing))
-                phrasing_terms = self._analyse(phrasing)
-                rendered.append(" ".join(phrasing_terms))
-                for term in (*set(phrasing_terms), *set(bigrams(phrasing_terms))):
-                    tf[term] += FIELD_WEIGHTS["phrasing"]
-            field_tf.append(dict(tf))
-            self._phrasings.append(rendered)
+            self._groups.append(frozenset(groups))
 
         count = max(len(field_tf), 1)
         lengths = [sum(tf.values()) for tf in field_tf]
         average = (sum(lengths) / count) or 1.0
-        document_frequency: dict[str, int] = defaultdict(int)
+        document_frequency: Counter[str] = Counter()
         for tf in field_tf:
-            for term in tf:
-                document_frequency[term] += 1
+            document_frequency.update(tf.keys())
         self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
-        # term -> {entry index: BM25 contribution}; a query sums these.
-        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        # Inverted index: term -> documents holding it. BM25 weights are computed at query time
+        # from the term frequencies, which keeps the build to one cheap pass.
+        postings: dict[str, list[int]] = defaultdict(list)
         for index, tf in enumerate(field_tf):
-            norm = K1 * (1 - B + B * lengths[index] / average)
-            for term, freq in tf.items():
-                self._postings[term][index] = self.idf[term] * freq * (K1 + 1) / (freq + norm)
-        self._postings = dict(self._postings)
+            for term in tf:
+                postings[term].append(index)
+        self._postings = dict(postings)
+        self._tf = field_tf
+        self._norm = [K1 * (1 - B + B * length / average) for length in lengths]
         self._vocabulary = vocabulary
+        self._word_terms = {}
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for word in vocabulary:
             if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
@@ -206,9 +212,15 @@ class Matcher:
     def match(self, question: str) -> Match:
         query = self.query_terms(question)
         scores: dict[int, float] = defaultdict(float)
+        tfs, norms, saturation = self._tf, self._norm, K1 + 1
         for term, weight in (*query.weights.items(), *query.pairs.items()):
-            for index, contribution in self._postings.get(term, {}).items():
-                scores[index] += weight * contribution
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            factor = weight * idf * saturation
+            for index in self._postings[term]:
+                freq = tfs[index][term]
+                scores[index] += factor * freq / (freq + norms[index])
         if not scores:
             return Match(Decision.NONE, (), query.normalized, query.terms)
         top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:RESCORE_TOP]
@@ -218,8 +230,8 @@ class Matcher:
         ranked = []
         off_topic = 0.0  # the best confidence of a not-security anchor
         for rank, (index, bm25) in enumerate(top):
-            matched_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()
-                               if index in self._postings.get(t, {}))
+            held = self._tf[index]
+            matched_mass = sum(self._term_idf(t) * w for t, w in query.weights.items() if t in held)
             similarity = max((fuzz.token_set_ratio(query_text, p) for p in self._phrasings[index]), default=0) / 100
             competitor = runner_up if rank == 0 else top[0][1]
             value = confidence(bm25=bm25, coverage=matched_mass / query_mass, similarity=similarity,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -82,6 +83,8 @@ class Shorthand:
 
 def fold(text: str) -> str:
     """Lowercase with compatibility folding and accents removed."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
@@ -95,6 +98,7 @@ def strip_noise(text: str) -> str:
     return "\n".join(kept)
 
 
+@lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """A light suffix stemmer: enough to meet 'policies'/'policy', 'rotating'/'rotate'."""
     if len(token) <= 4 or not token.isalpha():
