@@ -192,17 +192,18 @@ class Matcher:
         for word in tokens(cleaned):
             weight = 1.0
             if (word not in self._vocabulary and word not in STOPWORDS and len(word) >= MIN_CORRECTION_LENGTH
-                    and word.isalpha()):
+                    and word.isalpha() and stem(word) not in self.idf):
                 corrected = self._correct(word)
                 if corrected:
                     word, weight = corrected, CORRECTED_TERM_WEIGHT
             normalized_words.append(word)
-            for expanded in self.shorthand.expand([word]):
-                if expanded in STOPWORDS or len(expanded) < 2:
-                    continue
+            expansion = [w for w in self.shorthand.expand([word]) if w not in STOPWORDS and len(w) > 1]
+            # One typed token is one concept: its long form's words share the evidence.
+            share = weight
+            for expanded in expansion:
                 term = stem(expanded)
-                weights[term] = max(weights.get(term, 0.0), weight)
-                sequence.append((term, weight))
+                weights[term] = max(weights.get(term, 0.0), share)
+                sequence.append((term, share))
         pairs: dict[str, float] = {}
         for (first, w1), (second, w2) in zip(sequence, sequence[1:]):
             pairs[first + BIGRAM_JOIN + second] = min(w1, w2)

@@ -16,7 +16,6 @@ from pathlib import Path
 import yaml
 
 TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*")  # keeps versions such as 1.25 whole
-FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 URL = re.compile(r"https?://\S+")
 SLACK_MARKUP = re.compile(r"<[@#!][^>]*>")
 # Lines that look pasted from a terminal or a log rather than typed: timestamps, stack frames, levels.
@@ -90,8 +89,8 @@ def fold(text: str) -> str:
 
 
 def strip_noise(text: str) -> str:
-    """Remove what people paste beside a question: code fences, URLs, Slack markup, log lines."""
-    text = FENCE.sub(" ", text)
+    """Remove what people paste beside a question: fence markers, URLs, Slack markup, log lines."""
+    text = text.replace("```", "\n")  # keep what was pasted in fences (YAML keys are signal), drop the fences
     text = URL.sub(" ", text)
     text = SLACK_MARKUP.sub(" ", text)
     kept = [line for line in text.splitlines() if not LOG_LINE.match(line)]

@@ -116,7 +116,7 @@ def test_text_pipeline():
     assert terms("psp in k8s", shorthand) == ["podsecuritypolicy", "kubernet"]
     assert stem("policies") == stem("policy")
     assert stem("rotating") == stem("rotate")
-    assert normalize("Hi <!channel> see https://x.io/a ```code``` 1.25", shorthand) == "hi see 1.25"
+    assert normalize("Hi <!channel> see https://x.io/a ```code``` 1.25", shorthand) == "hi see code 1.25"
 
 
 # --------------------------------------------------------------------------- router
