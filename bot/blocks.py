@@ -1,0 +1,379 @@
+"""Reply -> Block Kit (slack_sdk.models.blocks) and plain text. No Slack I/O here.
+
+Every piece of text that came from a user or a knowledge file goes through `escape_mrkdwn` before it is
+placed in mrkdwn, and through `truncate_for_block` so each block stays inside Slack's limits.
+`validate_blocks` re-checks a rendered message against those limits (used by the tests).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import messages as M
+from bot.guards import escape_mrkdwn, truncate_for_block
+from bot.knowledge import FaqEntry, KnowledgeBase, Route
+from bot.reply import Reply, ReplyKind
+
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+CONTEXT_TEXT_LIMIT = 2000
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+MAX_SUGGESTIONS = 3
+
+# action_ids the handlers listen for
+FEEDBACK_YES = "feedback_yes"
+FEEDBACK_NO = "feedback_no"
+SUGGESTION_PREFIX = "suggest_"
+ONBOARD_PREFIX = "onboard_"
+HOME_ONBOARD = "home_onboard"
+INTERESTS = tuple(M.SLACK_INTERESTS)  # docs, audits, tooling, vuln, question
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def esc(text: str | None) -> str:
+    return escape_mrkdwn(text or "")
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate_for_block(text, SECTION_LIMIT)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate_for_block(text, CONTEXT_TEXT_LIMIT))])
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=_cut(text, HEADER_LIMIT)))
+
+
+def button(text: str, action_id: str, value: str = "", *, style: str | None = None) -> ButtonElement:
+    if len(value) > BUTTON_VALUE_LIMIT:
+        raise ValueError(f"button value has {len(value)} characters; Slack allows {BUTTON_VALUE_LIMIT}")
+    return ButtonElement(text=PlainTextObject(text=_cut(text, BUTTON_TEXT_LIMIT)), action_id=action_id,
+                         value=value or None, style=style)
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def link(url: str, label: str | None = None) -> str:
+    """A mrkdwn link; the URL is escaped and may not contain the '|' separator."""
+    url = esc(url).replace("|", "%7C")
+    return f"<{url}|{esc(label)}>" if label else f"<{url}>"
+
+
+def encode_value(**fields: Any) -> str:
+    """Compact JSON for a button's `value` (question id, FAQ id, ...)."""
+    return json.dumps({k: v for k, v in fields.items() if v is not None}, separators=(",", ":"))
+
+
+def decode_value(raw: str | None) -> dict[str, Any]:
+    """Inverse of encode_value; {} for anything that is not a JSON object."""
+    try:
+        value = json.loads(raw or "")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def human_channel(route: Route | None) -> str:
+    return esc(route.channel) if route else M.SLACK_HOME_CHANNEL
+
+
+def _question_id(reply: Reply) -> int | None:
+    return getattr(reply, "question_id", None)
+
+
+# --------------------------------------------------------------------------- reply views
+
+
+def reply_blocks(reply: Reply, *, knowledge: KnowledgeBase | None = None) -> list[Block]:
+    """The public (or ephemeral, for private kinds) message for a reply."""
+    kind = reply.kind
+    if kind == ReplyKind.ANSWERED and reply.entry:
+        return answer_blocks(reply.entry, question_id=_question_id(reply), route=_owner(reply, knowledge))
+    if kind == ReplyKind.SUGGESTIONS and reply.suggestions:
+        return suggestion_blocks(reply.suggestions, question_id=_question_id(reply), route=reply.route)
+    if kind == ReplyKind.ROUTED and reply.route:
+        return [section(M.ROUTED.format(name=esc(reply.route.name), channel=esc(reply.route.channel),
+                                        link=esc(reply.route.link)))]
+    if kind == ReplyKind.PRIVATE:
+        return private_blocks()
+    # UNKNOWN and LIMITED: the core's own sentence (no user text in it), or the default one.
+    return [section(reply.text or M.UNKNOWN.format(channel=human_channel(reply.route)))]
+
+
+def _owner(reply: Reply, knowledge: KnowledgeBase | None) -> Route | None:
+    if reply.route:
+        return reply.route
+    if knowledge and reply.entry and reply.entry.owner:
+        return knowledge.route(reply.entry.owner)
+    return None
+
+
+def answer_blocks(entry: FaqEntry, *, question_id: int | None = None, route: Route | None = None,
+                  feedback: bool = True) -> list[Block]:
+    """Answer, its links, the owning group's pointer and "Was this helpful?" Yes/No."""
+    blocks: list[Block] = [section(f"*{esc(entry.question)}*"), section(esc(entry.answer))]
+    if entry.links:
+        lines = "\n".join(f"• {link(url)}" for url in entry.links)
+        blocks.append(section(f"{M.SLACK_LINKS_TITLE}\n{lines}"))
+    if route:
+        blocks.append(context(M.SLACK_OWNER_POINTER.format(name=esc(route.name), channel=esc(route.channel),
+                                                           link=esc(route.link))))
+    if feedback:
+        blocks.extend(feedback_blocks(entry.id, question_id))
+    return blocks
+
+
+def feedback_blocks(faq_id: str, question_id: int | None) -> list[Block]:
+    value = encode_value(q=question_id, f=faq_id)
+    return [ActionsBlock(block_id="feedback", elements=[
+        button(M.SLACK_HELPFUL_YES, FEEDBACK_YES, value, style="primary"),
+        button(M.SLACK_HELPFUL_NO, FEEDBACK_NO, value),
+    ]), context(M.SLACK_HELPFUL_PROMPT)]
+
+
+def suggestion_blocks(entries: Sequence[FaqEntry], *, question_id: int | None = None,
+                      route: Route | None = None) -> list[Block]:
+    """Up to three "Did you mean ...?" buttons that post the chosen answer."""
+    buttons = [button(M.SLACK_SUGGESTION_BUTTON.format(question=entry.question), f"{SUGGESTION_PREFIX}{i}",
+                      encode_value(e=entry.id, q=question_id))
+               for i, entry in enumerate(entries[:MAX_SUGGESTIONS])]
+    return [section(M.SUGGESTIONS_INTRO), ActionsBlock(block_id="suggestions", elements=buttons),
+            context(M.SLACK_SUGGESTIONS_FALLBACK.format(channel=human_channel(route)))]
+
+
+def private_blocks() -> list[Block]:
+    """How to report privately; asks to remove public details."""
+    return [header(M.SLACK_PRIVATE_TITLE), section(M.PRIVATE_REPORT)]
+
+
+def notes_blocks(notes: Iterable[str]) -> list[Block]:
+    """Private notes for the asker (secret redacted, input cut, ...)."""
+    lines = "\n".join(f"• {esc(note)}" for note in notes)
+    return [section(f"{M.SLACK_PRIVATE_NOTE_TITLE}\n{lines}")]
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification text Slack shows next to the blocks (escaped, bounded)."""
+    if reply.kind == ReplyKind.ANSWERED and reply.entry:
+        return truncate_for_block(esc(reply.entry.question), SECTION_LIMIT)
+    if reply.kind == ReplyKind.SUGGESTIONS:
+        return M.SUGGESTIONS_INTRO
+    if reply.kind == ReplyKind.PRIVATE:
+        return M.SLACK_PRIVATE_TITLE
+    if reply.kind == ReplyKind.ROUTED and reply.route:
+        return M.ROUTED.format(name=esc(reply.route.name), channel=esc(reply.route.channel),
+                               link=esc(reply.route.link))
+    return reply.text or M.UNKNOWN.format(channel=human_channel(reply.route))
+
+
+def render_text(reply: Reply) -> str:
+    """Plain text for the console: no mrkdwn, no escaping."""
+    lines: list[str] = []
+    if reply.kind == ReplyKind.ANSWERED and reply.entry:
+        lines += [reply.entry.question, "", reply.entry.answer]
+        lines += [f"  - {url}" for url in reply.entry.links]
+        if reply.route:
+            lines.append(f"Owned by {reply.route.name}: {reply.route.channel} ({reply.route.link})")
+    elif reply.kind == ReplyKind.SUGGESTIONS and reply.suggestions:
+        lines.append("Not sure. Did you mean:")
+        lines += [f"  {i}. {e.question}  [{e.id}]" for i, e in enumerate(reply.suggestions[:MAX_SUGGESTIONS], 1)]
+    else:
+        lines.append(reply.text or reply.kind.value)
+        if reply.route and reply.route.channel not in (reply.text or ""):
+            lines.append(f"Ask in {reply.route.channel} ({reply.route.link})")
+    lines += [f"(note: {note})" for note in reply.private_notes]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- commands, onboarding, home, report
+
+
+def help_blocks(*, is_maintainer: bool, prefix: str | None = None) -> list[Block]:
+    blocks: list[Block] = [section(prefix)] if prefix else []
+    blocks.append(section(M.SLACK_HELP))
+    if is_maintainer:
+        blocks.append(section(M.SLACK_HELP_MAINTAINER))
+    return blocks
+
+
+def text_blocks(text: str) -> list[Block]:
+    """A message of our own (already mrkdwn, already escaped where needed)."""
+    return [section(text)]
+
+
+def onboarding_blocks() -> list[Block]:
+    """The welcome: what SIG Security does and doesn't, meetings, channels, subprojects, interest buttons."""
+    return [
+        header(M.SLACK_ONBOARD_TITLE),
+        section(M.SLACK_ONBOARD_WHAT.format(email=M.SLACK_SECURITY_EMAIL)),
+        section(M.SLACK_ONBOARD_MEET.format(sig_page=M.SLACK_SIG_PAGE, channel=M.SLACK_HOME_CHANNEL,
+                                            list=M.SLACK_MAILING_LIST)),
+        section(M.SLACK_ONBOARD_SUBPROJECTS),
+        DividerBlock(),
+        section(M.SLACK_ONBOARD_PICK),
+        ActionsBlock(block_id="onboard", elements=[
+            button(title, f"{ONBOARD_PREFIX}{key}", key) for key, (title, _) in M.SLACK_INTERESTS.items()]),
+    ]
+
+
+def interest_blocks(interest: str) -> list[Block]:
+    """Concrete next steps and links for one onboarding interest (unknown -> the 'question' path)."""
+    _, steps = M.SLACK_INTERESTS.get(interest, M.SLACK_INTERESTS["question"])
+    return [section(steps)]
+
+
+def report_blocks(text: str, *, title: str) -> list[Block]:
+    """A rendered report (plain text) as preformatted sections, cut to fit a message."""
+    blocks: list[Block] = [header(title)]
+    chunks = _chunks(esc(text), SECTION_LIMIT - 8)
+    for chunk in chunks[: MESSAGE_BLOCK_LIMIT - 2]:
+        blocks.append(section(f"```{chunk}```"))
+    if len(chunks) > MESSAGE_BLOCK_LIMIT - 2:
+        blocks.append(context("…"))
+    return blocks
+
+
+def reload_blocks(problems: Sequence[object], *, entries: int, routes: int) -> list[Block]:
+    if not problems:
+        return [section(M.SLACK_RELOAD_OK.format(entries=entries, routes=routes))]
+    listing = "\n".join(esc(str(p)) for p in problems[:40])
+    more = f"\n… and {len(problems) - 40} more" if len(problems) > 40 else ""
+    return [section(M.SLACK_RELOAD_FAILED.format(count=len(problems))), section(f"```{listing}{more}```")]
+
+
+def home_view(*, popular: Sequence[tuple[FaqEntry, int]], report_text: str | None = None,
+              report_days: int = 30) -> View:
+    """App Home: what the bot does, onboarding entry, popular questions; maintainers get a report summary."""
+    blocks: list[Block] = [header(M.SLACK_HOME_TITLE), section(M.SLACK_HOME_INTRO), DividerBlock(),
+                           SectionBlock(text=MarkdownTextObject(text=M.SLACK_HOME_ONBOARD),
+                                        accessory=button(M.SLACK_HOME_ONBOARD_BUTTON, HOME_ONBOARD, "home",
+                                                         style="primary")),
+                           DividerBlock()]
+    if popular:
+        lines = "\n".join(f"• {esc(entry.question)} ({count})" for entry, count in popular[:10])
+        blocks.append(section(f"{M.SLACK_HOME_POPULAR_TITLE}\n{lines}"))
+    else:
+        blocks.append(section(f"{M.SLACK_HOME_POPULAR_TITLE}\n{M.SLACK_HOME_POPULAR_NONE}"))
+    if report_text is not None:
+        blocks.append(DividerBlock())
+        blocks.append(section(M.SLACK_HOME_REPORT_TITLE.format(days=report_days)))
+        for chunk in _chunks(esc(report_text), SECTION_LIMIT - 8)[:20]:
+            blocks.append(section(f"```{chunk}```"))
+    return View(type="home", blocks=blocks)
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split on line boundaries into pieces of at most `size` characters (never splitting an entity)."""
+    chunks: list[str] = []
+    current = ""
+    for line in (text or " ").splitlines() or [" "]:
+        while len(line) > size:
+            cut = size
+            amp = line.rfind("&", 0, cut)
+            if amp != -1 and ";" not in line[amp:cut]:
+                cut = amp or size
+            piece, line = line[:cut], line[cut:]
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(piece)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > size:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current or " ")
+    return chunks
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def as_dicts(blocks: Sequence[Block | dict]) -> list[dict[str, Any]]:
+    return [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+
+
+def validate_blocks(blocks: Sequence[Block | dict] | View, *, limit: int = MESSAGE_BLOCK_LIMIT) -> list[str]:
+    """Problems with a message (or view) against Slack's limits; [] when it would be accepted."""
+    if isinstance(blocks, View):
+        blocks, limit = blocks.blocks or [], VIEW_BLOCK_LIMIT
+    problems: list[str] = []
+    if not blocks:
+        problems.append("no blocks")
+    if len(blocks) > limit:
+        problems.append(f"{len(blocks)} blocks; Slack allows {limit}")
+    for index, block in enumerate(blocks):
+        try:
+            data = block.to_dict() if isinstance(block, Block) else block
+        except Exception as exc:  # slack_sdk's own validators (SlackObjectFormationError)
+            problems.append(f"block {index}: {exc}")
+            continue
+        problems.extend(f"block {index}: {p}" for p in _check_block(data))
+    return problems
+
+
+def _check_block(block: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    kind = block.get("type")
+    if kind == "section":
+        text = (block.get("text") or {}).get("text", "")
+        if len(text) > SECTION_LIMIT:
+            problems.append(f"section text has {len(text)} characters")
+        if block.get("accessory"):
+            problems.extend(_check_element(block["accessory"]))
+    elif kind == "header" and len(block["text"]["text"]) > HEADER_LIMIT:
+        problems.append("header text too long")
+    elif kind == "context":
+        if len(block.get("elements", [])) > 10:
+            problems.append("context has more than 10 elements")
+        for element in block.get("elements", []):
+            if len(element.get("text", "")) > CONTEXT_TEXT_LIMIT:
+                problems.append("context text too long")
+    elif kind == "actions":
+        elements = block.get("elements", [])
+        if len(elements) > 25:
+            problems.append("actions block has more than 25 elements")
+        ids = [e.get("action_id") for e in elements]
+        if len(ids) != len(set(ids)):
+            problems.append("duplicate action_id in one actions block")
+        for element in elements:
+            problems.extend(_check_element(element))
+    return problems
+
+
+def _check_element(element: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    if element.get("type") == "button":
+        if len(element["text"]["text"]) > BUTTON_TEXT_LIMIT:
+            problems.append("button text longer than 75")
+        if len(element.get("value") or "") > BUTTON_VALUE_LIMIT:
+            problems.append("button value longer than 2000")
+        if len(element.get("action_id") or "") > 255:
+            problems.append("action_id longer than 255")
+    return problems

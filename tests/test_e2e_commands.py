@@ -1,0 +1,75 @@
+"""End-to-end: every /sigsec subcommand, acked at once, answered privately through response_url."""
+
+from __future__ import annotations
+
+import time
+
+from bot import blocks as B
+
+MAINTAINER = "UMAINT"  # conftest: SLACK_MAINTAINER
+
+
+async def run(app, text: str, *, user: str = "U1"):
+    started = time.monotonic()
+    status, body = await app.command(text, user_id=user)
+    assert status == 200 and time.monotonic() - started < 3.0  # the ack
+    [call] = await app.mock.wait_for("response_url", timeout=5)
+    assert call.body["response_type"] == "ephemeral"
+    assert B.validate_blocks(call.blocks) == []
+    app.mock.reset()
+    return call
+
+
+async def test_ask_answers_privately(slack_app) -> None:
+    call = await run(slack_app, "ask what are the pod security standards?")
+    assert "Pod Security Standards" in call.all_text and B.FEEDBACK_YES in call.all_text
+    assert slack_app.mock.find("chat.postMessage") == []
+
+
+async def test_ask_without_question_explains(slack_app) -> None:
+    call = await run(slack_app, "ask")
+    assert "/sigsec ask" in call.all_text
+
+
+async def test_onboard_shows_the_welcome(slack_app) -> None:
+    call = await run(slack_app, "onboard")
+    assert "biweekly" in call.all_text and "onboard_docs" in call.all_text
+
+
+async def test_help_and_empty_and_unknown_subcommands_show_help(slack_app) -> None:
+    for text in ("help", "", "frobnicate"):
+        call = await run(slack_app, text)
+        assert "/sigsec ask" in call.all_text
+        assert "/sigsec report" not in call.all_text  # not a maintainer
+    call = await run(slack_app, "frobnicate <!channel>")
+    assert "frobnicate" in call.all_text and "<!channel>" not in call.all_text
+
+
+async def test_maintainer_help_lists_maintainer_commands(slack_app) -> None:
+    call = await run(slack_app, "help", user=MAINTAINER)
+    assert "/sigsec report" in call.all_text and "/sigsec reload" in call.all_text
+
+
+async def test_report_for_maintainers_only(slack_app) -> None:
+    await run(slack_app, "ask what is the weather in paris")
+    call = await run(slack_app, "report 7", user=MAINTAINER)
+    assert "Question report (last 7 days)" in call.all_text
+    refused = await run(slack_app, "report", user="U1")
+    assert "for SIG Security bot maintainers" in refused.all_text
+    bad = await run(slack_app, "report lots", user=MAINTAINER)
+    assert "whole number" in bad.all_text
+
+
+async def test_reload_good_and_broken(slack_app) -> None:
+    refused = await run(slack_app, "reload", user="U1")
+    assert "maintainers" in refused.all_text
+    ok = await run(slack_app, "reload", user=MAINTAINER)
+    assert "Knowledge reloaded" in ok.all_text
+    faq = slack_app.knowledge_dir / "faq.yaml"
+    good = faq.read_text()
+    faq.write_text(good + "  - id: Broken Entry\n    question: [unclosed\n")
+    broken = await run(slack_app, "reload", user=MAINTAINER)
+    assert "Reload failed" in broken.all_text and "faq.yaml" in broken.all_text
+    # the old knowledge still answers
+    call = await run(slack_app, "ask what are the pod security standards?")
+    assert "Pod Security Standards" in call.all_text
