@@ -233,7 +233,8 @@ class Matcher:
         for rank, (index, bm25) in enumerate(top):
             held = self._tf[index]
             matched_mass = sum(self._term_idf(t) * w for t, w in query.weights.items() if t in held)
-            similarity = max((fuzz.token_set_ratio(query_text, p) for p in self._phrasings[index]), default=0) / 100
+            closest = process.extractOne(query_text, self._phrasings[index], scorer=fuzz.token_set_ratio)
+            similarity = closest[1] / 100 if closest else 0.0
             competitor = runner_up if rank == 0 else top[0][1]
             value = confidence(bm25=bm25, coverage=matched_mass / query_mass, similarity=similarity,
                                margin=(bm25 - competitor) / bm25 if bm25 > 0 else 0.0)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     delete,
     event,
     func,
@@ -178,6 +179,8 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> A
         options: dict[str, Any] = {"connect_args": args}
         if in_memory:  # one shared connection, or every checkout would see an empty database
             options["poolclass"] = StaticPool
+        else:  # SQLite has one writer: queue in asyncio rather than in SQLite's sleeping busy handler
+            options.update(pool_size=1, max_overflow=0, pool_timeout=30)
         engine = create_async_engine(url, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -194,7 +197,8 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> A
                 cursor.close()
 
         return engine
-    return create_async_engine(url, connect_args=args, pool_pre_ping=True)
+    # No pre-ping round trip per checkout; recycle connections instead, and let a failed query fail.
+    return create_async_engine(url, connect_args=args, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:
@@ -238,7 +242,10 @@ class Store:
 
     def __init__(self, engine: AsyncEngine, *, url: str, user_id_salt: str, keep_user_ids: bool) -> None:
         self.engine = engine
+        # Single-statement writes need no BEGIN/COMMIT round trips: the statement is its own transaction.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._url = url
+        self._prepare_hot_statements()
         self._salt = user_id_salt.encode("utf-8")
         self.keep_user_ids = keep_user_ids
 
@@ -301,6 +308,37 @@ class Store:
             return user_id
         return hmac.new(self._salt, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
+    async def _write_one(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        """Run one write statement as its own transaction; the first RETURNING row, if any."""
+        async with self._autocommit.connect() as connection:
+            result = await connection.execute(statement, parameters)
+            return result.first() if result.returns_rows else None
+
+    def _prepare_hot_statements(self) -> None:
+        """The per-event writes, built once with bound parameters (not rebuilt per event)."""
+        self._log_statement = insert(questions).returning(questions.c.id)
+        self._claim_statement = (
+            self._insert_ignore(processed_events, ["event_id"])
+            .values(event_id=bindparam("b_event_id"), state="processing", claimed_at=bindparam("now"),
+                    finished_at=None)
+            .returning(processed_events.c.event_id)
+        )
+        self._takeover_statement = (
+            update(processed_events)
+            .where(
+                processed_events.c.event_id == bindparam("b_event_id"),
+                processed_events.c.state == "processing",
+                processed_events.c.claimed_at < bindparam("cutoff"),
+            )
+            .values(claimed_at=bindparam("now"))
+            .returning(processed_events.c.event_id)
+        )
+        self._finish_statement = (
+            update(processed_events)
+            .where(processed_events.c.event_id == bindparam("b_event_id"))
+            .values(state="done", finished_at=bindparam("now"))
+        )
+
     def _insert_ignore(self, table: Table, index_elements: list[str]) -> Any:
         """INSERT ... ON CONFLICT DO NOTHING for this engine's dialect."""
         if self.dialect == "postgresql":
@@ -335,9 +373,8 @@ class Store:
                 route_id=reply.route_id,
                 suggestion_ids=",".join(reply.suggestion_ids) or None,
             )
-        async with self.engine.begin() as connection:
-            result = await connection.execute(insert(questions).values(**row).returning(questions.c.id))
-            return int(result.scalar_one())
+        inserted = await self._write_one(self._log_statement, row)
+        return int(inserted[0])
 
     async def claim_event(self, event_id: str, *, stale_after: float = 60.0) -> bool:
         """True for exactly one caller per delivery, across restarts and replicas.
@@ -346,41 +383,20 @@ class Store:
         taken over by one caller; a 'done' event is never processed again.
         """
         now = utcnow()
-        statement = (
-            self._insert_ignore(processed_events, ["event_id"])
-            .values(event_id=event_id, state="processing", claimed_at=now, finished_at=None)
-            .returning(processed_events.c.event_id)
-        )
-        async with self.engine.begin() as connection:
-            if (await connection.execute(statement)).first() is not None:
-                return True
+        if await self._write_one(self._claim_statement, {"b_event_id": event_id, "now": now}) is not None:
+            return True
         # The row exists: take it over only if it is a stale 'processing' claim. The conditional
         # UPDATE is atomic, so of several concurrent takers exactly one changes the row.
         cutoff = now - dt.timedelta(seconds=stale_after)
-        takeover = (
-            update(processed_events)
-            .where(
-                processed_events.c.event_id == event_id,
-                processed_events.c.state == "processing",
-                processed_events.c.claimed_at < cutoff,
-            )
-            .values(claimed_at=now)
-            .returning(processed_events.c.event_id)
-        )
-        async with self.engine.begin() as connection:
-            reclaimed = (await connection.execute(takeover)).first() is not None
+        takeover = {"b_event_id": event_id, "now": now, "cutoff": cutoff}
+        reclaimed = await self._write_one(self._takeover_statement, takeover) is not None
         if reclaimed:
             log.info("re-claimed stale event %s", event_id)
         return reclaimed
 
     async def finish_event(self, event_id: str) -> None:
         """Mark a claimed event as processed for good."""
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(processed_events)
-                .where(processed_events.c.event_id == event_id)
-                .values(state="done", finished_at=utcnow())
-            )
+        await self._write_one(self._finish_statement, {"b_event_id": event_id, "now": utcnow()})
 
     async def record_feedback(
         self, *, question_id: int | None, faq_id: str | None, user_id: str | None, helpful: bool
@@ -418,8 +434,7 @@ class Store:
             .values(user_hash=self.user_key(user_id), welcomed_at=utcnow())
             .returning(welcomed_users.c.user_hash)
         )
-        async with self.engine.begin() as connection:
-            return (await connection.execute(statement)).first() is not None
+        return await self._write_one(statement) is not None
 
     async def purge(self, *, older_than_days: int, now: dt.datetime | None = None) -> int:
         """Delete questions, feedback, picks and processed events older than that; rows deleted."""
