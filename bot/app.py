@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as B
 from bot import messages as M
-from bot.config import Settings, mask
+from bot.config import DEFAULT_USER_ID_SALT, Settings, mask
 from bot.knowledge import KnowledgeError
 from bot.logs import configure_logging, log_event, register_secret
 from bot.service import Service
@@ -244,9 +244,14 @@ async def run(settings: Settings) -> int:
     from bot.store import Store
 
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    for secret in (settings.bot_token, settings.app_token, settings.signing_secret):
+    for secret in (settings.bot_token, settings.app_token, settings.signing_secret, settings.database_url):
         if secret:
-            register_secret(secret)
+            register_secret(secret)  # a database URL registers its password
+    if settings.user_id_salt == DEFAULT_USER_ID_SALT:
+        log_event(log, "weak_user_id_salt", level=logging.WARNING,
+                  advice="set USER_ID_SALT to a long random secret: hashed user ids are only as private as it")
+    else:
+        register_secret(settings.user_id_salt)
     try:
         store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
                                  keep_user_ids=settings.keep_user_ids)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_USER_ID_SALT = "sigsec-bot"  # public: deployments must set their own (the app warns)
 SECRET_FIELDS = frozenset({"bot_token", "app_token", "signing_secret", "user_id_salt", "database_url"})
 
 
@@ -40,7 +41,7 @@ class Settings:
     retention_days: int = 180
     stale_days: int = 365
     keep_user_ids: bool = False
-    user_id_salt: str = "sigsec-bot"
+    user_id_salt: str = DEFAULT_USER_ID_SALT
 
     # Matching thresholds (chosen from data; see docs/matching.md)
     answer_threshold: float = 0.52

@@ -36,17 +36,29 @@ def render_plain(reply: Reply) -> str:
 
 
 async def run_console(settings: Settings) -> int:
-    service = await Service.create(settings)
+    """Chat until 'quit' or end of input; questions are logged like Slack's, so reports work offline."""
+    from bot.store import Store
+
+    try:
+        store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
+                                 keep_user_ids=settings.keep_user_ids)
+    except Exception as exc:  # noqa: BLE001 - the console still works without its log
+        print(f"(question log unavailable: {type(exc).__name__}; continuing without it)")
+        store = None
+    service = await Service.create(settings, store=store)
     print(BANNER)
     context = AskContext(user_id=None, channel_id="console", source="console")
-    while True:
-        try:
-            question = await asyncio.to_thread(input, "\nyou> ")
-        except EOFError:
-            print()
-            return 0
-        if question.strip().lower() in {"quit", "exit", ":q"}:
-            return 0
-        reply = await service.answer(question, context=context)
-        print("bot> " + render_plain(reply).replace("\n", "\n     "))
-        sys.stdout.flush()
+    try:
+        while True:
+            try:
+                question = await asyncio.to_thread(input, "\nyou> ")
+            except EOFError:
+                print()
+                return 0
+            if question.strip().lower() in {"quit", "exit", ":q"}:
+                return 0
+            reply = await service.answer(question, context=context)
+            print("bot> " + render_plain(reply).replace("\n", "\n     "))
+            sys.stdout.flush()
+    finally:
+        await service.close()

@@ -172,3 +172,7 @@ def test_console_script_runs_offline_console(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "offline console" in done.stdout
     assert "cve-feed" in done.stdout
+    report = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--format", "json"], capture_output=True,
+                            text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["top_answered"][0]["faq_id"] == "cve-feed"  # the console logged it
