@@ -11,6 +11,7 @@ No Slack types here.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -94,21 +95,25 @@ class Matcher:
         self.suggest_threshold = suggest_threshold
         self._corrections: dict[str, str | None] = {}
         self._word_terms: dict[str, tuple[str, ...]] = {}  # build-time cache: raw word -> its terms
-        self._build()
+        # The build allocates millions of small acyclic objects; collection passes over them only cost.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            if collecting:
+                gc.enable()
 
     # ------------------------------------------------------------------ index
 
     def _analyse(self, words: list[str]) -> list[str]:
         """Content terms from raw tokens: shorthand expanded, stopwords dropped, stemmed."""
         cache = self._word_terms
-        out: list[str] = []
         for word in words:
-            found = cache.get(word)
-            if found is None:
-                found = cache[word] = tuple(stem(w) for w in self.shorthand.expand([word])
-                                            if w not in STOPWORDS and len(w) > 1)
-            out.extend(found)
-        return out
+            if word not in cache:
+                cache[word] = tuple(stem(w) for w in self.shorthand.expand([word])
+                                    if w not in STOPWORDS and len(w) > 1)
+        return [term for word in words for term in cache[word]]
 
     def _build(self) -> None:
         vocabulary: set[str] = set(self.shorthand.expansions)
@@ -120,6 +125,7 @@ class Matcher:
         documents = [(entry.phrasings, entry.tags, strip_noise(entry.answer)) for entry in self.entries]
         documents += [(topic.phrasings, (), "") for topic in self.off_topics]
         answer_weight = FIELD_WEIGHTS["answer"]
+        postings: dict[str, list[int]] = defaultdict(list)
         for phrasings, tags, answer in documents:
             tf: Counter[str] = Counter()  # phrasings and tags count 1 per mention (C-speed updates)
             rendered: list[str] = []
@@ -141,6 +147,11 @@ class Matcher:
             vocabulary.update(words)
             for term in set(self._analyse(words)):
                 weighted[term] = weighted.get(term, 0.0) + answer_weight
+            # Inverted index: term -> documents holding it. BM25 weights are computed at query
+            # time from the term frequencies, which keeps the build to this one pass.
+            index = len(field_tf)
+            for term in weighted:
+                postings[term].append(index)
             field_tf.append(weighted)
             self._phrasings.append(rendered)
             self._groups.append(frozenset(groups))
@@ -148,17 +159,8 @@ class Matcher:
         count = max(len(field_tf), 1)
         lengths = [sum(tf.values()) for tf in field_tf]
         average = (sum(lengths) / count) or 1.0
-        document_frequency: Counter[str] = Counter()
-        for tf in field_tf:
-            document_frequency.update(tf.keys())
-        self.idf = {t: math.log(1 + (count - df + 0.5) / (df + 0.5)) for t, df in document_frequency.items()}
-        self.max_idf = max(self.idf.values(), default=1.0)
-        # Inverted index: term -> documents holding it. BM25 weights are computed at query time
-        # from the term frequencies, which keeps the build to one cheap pass.
-        postings: dict[str, list[int]] = defaultdict(list)
-        for index, tf in enumerate(field_tf):
-            for term in tf:
-                postings[term].append(index)
+        self._count = count
+        self.max_idf = bm25_idf(count, 1)  # a term only one document holds
         self._postings = dict(postings)
         self._tf = field_tf
         self._norm = [K1 * (1 - B + B * length / average) for length in lengths]
@@ -192,7 +194,7 @@ class Matcher:
         for word in tokens(cleaned):
             weight = 1.0
             if (word not in self._vocabulary and word not in STOPWORDS and len(word) >= MIN_CORRECTION_LENGTH
-                    and word.isalpha() and stem(word) not in self.idf):
+                    and word.isalpha() and stem(word) not in self._postings):
                 corrected = self._correct(word)
                 if corrected:
                     word, weight = corrected, CORRECTED_TERM_WEIGHT
@@ -215,11 +217,11 @@ class Matcher:
         scores: dict[int, float] = defaultdict(float)
         tfs, norms, saturation = self._tf, self._norm, K1 + 1
         for term, weight in (*query.weights.items(), *query.pairs.items()):
-            idf = self.idf.get(term)
-            if idf is None:
+            held = self._postings.get(term)
+            if held is None:
                 continue
-            factor = weight * idf * saturation
-            for index in self._postings[term]:
+            factor = weight * bm25_idf(self._count, len(held)) * saturation
+            for index in held:
                 freq = tfs[index][term]
                 scores[index] += factor * freq / (freq + norms[index])
         if not scores:
@@ -259,7 +261,8 @@ class Matcher:
     def _term_idf(self, term: str) -> float:
         # A word the knowledge never uses is as informative as its rarest word: it is
         # something the question is about that no entry explains.
-        return self.idf.get(term, self.max_idf)
+        held = self._postings.get(term)
+        return bm25_idf(self._count, len(held)) if held else self.max_idf
 
 
 def confidence(*, bm25: float, coverage: float, similarity: float, margin: float) -> float:
@@ -276,3 +279,8 @@ def bigrams(terms: list[str]) -> list[str]:
 def named_groups(words: list[str]) -> list[str]:
     """Groups named as "sig X", "wg X" or "sig-X" in a token sequence."""
     return [second for first, second in zip(words, words[1:]) if first in ("sig", "wg")]
+
+
+def bm25_idf(documents: int, holding: int) -> float:
+    """BM25's inverse document frequency of a term that `holding` of `documents` hold."""
+    return math.log(1 + (documents - holding + 0.5) / (holding + 0.5))
