@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.guards import assess_disclosure, bound_input, escape_mrkdwn, redact_secrets  # noqa: E402
+from bot.disclosure import assess_disclosure  # noqa: E402
+from bot.guards import bound_input, escape_mrkdwn, redact_secrets  # noqa: E402
 
 N = 4000
 

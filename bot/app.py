@@ -92,6 +92,7 @@ class SlackBot:
         self._site: web.TCPSite | None = None
         self._session: aiohttp.ClientSession | None = None
         self._background: list[asyncio.Task[Any]] = []
+        self._socket: Any = None  # AsyncSocketModeHandler while connected in Socket Mode
         self._stopped = False
 
     # ------------------------------------------------------------------ HTTP
@@ -169,12 +170,29 @@ class SlackBot:
         if self.settings.report_channel and store is not None:
             self._background.append(asyncio.create_task(self.digest_loop(), name="digest"))
 
+    async def start_socket_mode(self) -> None:
+        """Connect to Slack over Socket Mode with SLACK_APP_TOKEN (after `start(events=False)`).
+
+        Raises SlackApiError when Slack refuses the app token: the SDK's own connect() would log a
+        traceback and retry forever, so the first apps.connections.open is ours.
+        """
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        opened = await self.client.apps_connections_open(app_token=self.settings.app_token or "")
+        handler = AsyncSocketModeHandler(self.bolt, self.settings.app_token)
+        handler.client.wss_uri = opened["url"]
+        self._socket = handler
+        await handler.connect_async()
+
     async def stop(self, *, timeout: float = 10.0, close_service: bool = True) -> None:
         """Stop accepting, finish in-flight work, stop background tasks, close the store (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
         self.runtime.closing = True
+        if self._socket is not None:
+            await self._socket.close_async()  # stop taking Socket Mode events first
+            self._socket = None
         if self._site is not None:
             await self._site.stop()  # no new connections
         cancelled = await self.runtime.drain(timeout)
@@ -266,7 +284,6 @@ async def run(settings: Settings) -> int:
         return _fail(f"knowledge has {len(exc.problems)} problem(s), first: {first} "
                      "(run `sigsec-bot validate` for all)")
     bot = SlackBot(settings, service)
-    handler = None
     try:
         await bot.start(port=settings.port, events=settings.slack_mode == "http")
         try:
@@ -277,19 +294,20 @@ async def run(settings: Settings) -> int:
             return _fail(f"cannot reach the Slack API at {bot.client.base_url} ({type(exc).__name__})")
         bot.runtime.bot_user_id, bot.runtime.bot_id = auth.get("user_id"), auth.get("bot_id")
         if settings.slack_mode == "socket":
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(bot.bolt, settings.app_token)
-            await handler.connect_async()
+            try:
+                await bot.start_socket_mode()
+            except SlackApiError as exc:
+                return _fail(f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error', 'unknown error')})")
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+                return _fail(f"cannot open a Socket Mode connection via {bot.client.base_url} "
+                             f"({type(exc).__name__})")
         log_event(log, "started", mode=settings.slack_mode, port=bot.port, knowledge_entries=len(
             service.knowledge.entries), database=store.dialect)
         await _wait_for_signal()
     except OSError as exc:
         return _fail(f"cannot listen on port {settings.port} ({exc.strerror or exc})")
     finally:
-        if handler is not None:
-            await handler.close_async()  # stop taking Socket Mode events first
-        await bot.stop()
+        await bot.stop()  # closes the Socket Mode connection first
     return 0
 
 

@@ -54,6 +54,7 @@ class Match:
     ranked: tuple[Candidate, ...]  # best first, at most RESCORE_TOP
     normalized: str
     terms: tuple[str, ...]
+    off_topic: bool = False  # no content words, or an everyday non-security topic fits best
 
     @property
     def best(self) -> FaqEntry | None:
@@ -225,7 +226,7 @@ class Matcher:
                 freq = tfs[index][term]
                 scores[index] += factor * freq / (freq + norms[index])
         if not scores:
-            return Match(Decision.NONE, (), query.normalized, query.terms)
+            return Match(Decision.NONE, (), query.normalized, query.terms, off_topic=not query.weights)
         top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:RESCORE_TOP]
         runner_up = top[1][1] if len(top) > 1 else 0.0
         query_mass = sum(self._term_idf(t) * w for t, w in query.weights.items()) or 1.0
@@ -249,8 +250,8 @@ class Matcher:
         ranked.sort(key=lambda c: c.confidence, reverse=True)
         best = ranked[0].confidence if ranked else 0.0
         if best <= off_topic:
-            decision = Decision.NONE
-        elif best >= self.answer_threshold:
+            return Match(Decision.NONE, tuple(ranked), query.normalized, query.terms, off_topic=True)
+        if best >= self.answer_threshold:
             decision = Decision.ANSWER
         elif best >= self.suggest_threshold:
             decision = Decision.SUGGEST

@@ -21,6 +21,10 @@ EMPTY_QUESTION = (
     "Ask me a security question, for example _how do I enforce Pod Security Standards?_ "
     "or _how do I report a vulnerability?_"
 )
+OFF_TOPIC = (
+    "I only know about Kubernetes security: reporting vulnerabilities, hardening, RBAC, pod security "
+    "and the like. For general Kubernetes help, #kubernetes-users is a good place to ask."
+)
 PRIVATE_REPORT = (
     ":lock: This looks like it may describe a vulnerability that is not public yet. "
     "Please *do not share details in public channels or issues*: report it privately to the Security "

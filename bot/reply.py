@@ -46,6 +46,7 @@ class Reply:
     normalized: str = ""  # the matcher's normalised text, for the question log
     redacted_kinds: tuple[str, ...] = field(default=())
     question_id: int | None = None  # the question log's row, once logged
+    off_topic: bool = False  # not a security question at all (chit-chat, everyday operations)
 
     @property
     def faq_id(self) -> str | None:

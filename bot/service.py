@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
-from bot import guards, messages
+from bot import disclosure, guards, messages
 from bot.config import Settings
 from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Problem, Route, load_knowledge, load_or_raise
 from bot.matcher import Decision, Match, Matcher
@@ -96,7 +96,7 @@ class Service:
                 limit=self.settings.rate_limit_per_minute), private_only=True, **base)
         if not guards.is_meaningful(redaction.text):
             return Reply(ReplyKind.UNKNOWN, text=messages.EMPTY_QUESTION, **base)
-        if guards.looks_like_private_report(redaction.text):
+        if disclosure.looks_like_private_report(redaction.text):
             return Reply(ReplyKind.PRIVATE, text=messages.PRIVATE_REPORT, private_only=True,
                          entry=self.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
                          route=self.brain.router.get(PRIVATE_ROUTE), **base)
@@ -118,9 +118,11 @@ class Service:
             lines = "\n".join(f"• {entry.question}" for entry in suggestions)
             return Reply(ReplyKind.SUGGESTIONS, text=f"{messages.SUGGESTIONS_INTRO}\n{lines}",
                          suggestions=suggestions, **common)
-        if route:
+        if route:  # a group's own vocabulary outranks an everyday-topic look ("selinux ... volumes")
             return Reply(ReplyKind.ROUTED, text=messages.ROUTED.format(
                 name=route.name, channel=route.channel, link=route.link), **common)
+        if match.off_topic:
+            return Reply(ReplyKind.UNKNOWN, text=messages.OFF_TOPIC, off_topic=True, **common)
         return Reply(ReplyKind.UNKNOWN, text=messages.UNKNOWN.format(channel=messages.HUMAN_CHANNEL), **common)
 
     async def answer_entry(self, entry_id: str, *, context: AskContext = AskContext(),

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+OFF_TOPIC_KIND = "off_topic"  # stored kind of an UNKNOWN reply to a non-security message
 # Serialises `upgrade_database` across replicas sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x5167_5365_6342  # "QgSecB", any constant works
 
@@ -357,7 +358,8 @@ class Store:
             "asked_at": asked_at or utcnow(),
             "channel_id": context.channel_id,
             "source": context.source,
-            "kind": reply.kind.value,
+            # Chit-chat and everyday operations are logged apart so they never count as FAQ gaps.
+            "kind": OFF_TOPIC_KIND if reply.off_topic else reply.kind.value,
         }
         if reply.kind is ReplyKind.PRIVATE:
             # Only the fact: no text, no person, no entry, nothing that hints at the report.

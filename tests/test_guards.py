@@ -1,4 +1,4 @@
-"""Tests for bot.guards (bounding, redaction, escaping, disclosure, rate limiting) and bot.logs."""
+"""Tests for bot.guards (bounding, redaction, escaping, rate limiting) and bot.logs."""
 
 from __future__ import annotations
 
@@ -17,16 +17,13 @@ from bot import logs
 from bot.guards import (
     BoundedText,
     RateLimiter,
-    assess_disclosure,
     bound_input,
     escape_mrkdwn,
     is_meaningful,
-    looks_like_private_report,
     redact_secrets,
     truncate_for_block,
 )
 
-DATA = Path(__file__).parent / "data"
 
 # Fake credentials, built so the literal strings in this file do not look like live secrets.
 SLACK_BOT = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
@@ -226,97 +223,6 @@ def test_meaningful(text: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# assess_disclosure
-# ---------------------------------------------------------------------------------------------
-
-def _metrics(path: Path) -> tuple[float, float, list[str]]:
-    items = yaml.safe_load(path.read_text(encoding="utf-8"))
-    tp = fp = fn = 0
-    wrong: list[str] = []
-    for item in items:
-        predicted = assess_disclosure(item["text"]).is_private_report
-        if predicted and item["private"]:
-            tp += 1
-        elif predicted:
-            fp += 1
-            wrong.append("FP " + item["text"][:80])
-        elif item["private"]:
-            fn += 1
-            wrong.append("FN " + item["text"][:80])
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    return precision, recall, wrong
-
-
-@pytest.mark.parametrize("name", ["disclosure-dev.yaml", "disclosure-holdout.yaml", "disclosure-holdout-2.yaml"])
-def test_disclosure_precision_recall(name: str) -> None:
-    items = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
-    positives = sum(1 for item in items if item["private"])
-    assert positives >= 25 and len(items) - positives >= 25
-    precision, recall, wrong = _metrics(DATA / name)
-    print(f"\n{name}: precision={precision:.3f} recall={recall:.3f} n={len(items)} ({positives} private)")
-    assert precision >= 0.95, wrong
-    assert recall >= 0.90, wrong
-
-
-def test_disclosure_sets_are_large_enough_and_disjoint() -> None:
-    dev = yaml.safe_load((DATA / "disclosure-dev.yaml").read_text(encoding="utf-8"))
-    assert sum(i["private"] for i in dev) >= 45 and sum(not i["private"] for i in dev) >= 45
-    texts = [i["text"] for name in ("disclosure-dev.yaml", "disclosure-holdout.yaml", "disclosure-holdout-2.yaml")
-             for i in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))]
-    assert len(texts) == len(set(texts))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("found an auth bypass in the kubelet, PoC below", True),
-        ("I can escape the container with a symlink in an emptyDir", True),
-        ("my coworker found a crafted request that crashes kube-apiserver, where do we report it", True),
-        ("think i found a way from a compromised node to cluster-admin, should i open an issue?", True),
-        ("is CVE-2024-3177 fixed in 1.29?", False),
-        ("trivy flags 12 CVEs in the apiserver image, are we vulnerable?", False),
-        ("how do I prevent container escape", False),
-        ("what stops a pod from escaping to the host", False),
-        ("is allowPrivilegeEscalation false enough", False),
-        ("how do attackers bypass network policies and how to stop it", False),
-        ("how do I report a vulnerability?", False),
-        ("what's the disclosure process?", False),
-        ("sent a report to security@ 3 weeks ago, no reply, is there another channel?", False),
-        ("if I report that anonymous kubelet auth lets anyone in, is that a vuln or misconfig?", False),
-        ("does the security team accept reports against 1.26? found something weird", False),
-        ("red team curl'd the kubelet on 10250 with no creds and got pods, how is that possible?", False),
-        ("kubectl drain hangs forever on one pod, i think its the PDB", False),
-        ("", False),
-    ],
-)
-def test_disclosure_examples_from_the_brief(text: str, expected: bool) -> None:
-    verdict = assess_disclosure(text)
-    assert verdict.is_private_report is expected, verdict.reasons
-    assert looks_like_private_report(text) is expected
-    assert 0.0 <= verdict.score <= 1.0
-    assert (verdict.score >= 0.5) is expected
-
-
-def test_disclosure_reasons_explain_the_verdict() -> None:
-    verdict = assess_disclosure("found an rce in the kubelet, not yet reported. where do i send it privately?")
-    names = {r.split(":")[0] for r in verdict.reasons}
-    assert {"+possession", "+flaw", "+possession+flaw", "+undisclosed", "+disclosure-intent"} <= names
-    damped = assess_disclosure("trivy found CVE-2024-21626 in our runc, are we vulnerable?")
-    assert {"-scanner", "-known-cve-id"} <= {r.split(":")[0] for r in damped.reasons}
-
-
-def test_shared_eval_questions_classified_as_expected() -> None:
-    shared = Path("/work/shared/eval/dev-questions.yaml")
-    if not shared.exists():
-        pytest.skip("shared eval set not present")
-    questions = [item["q"] for item in yaml.safe_load(shared.read_text(encoding="utf-8"))]
-    flagged = [q for q in questions if looks_like_private_report(q)]
-    # Only the two first-hand discovery reports in that file are undisclosed vulnerabilities.
-    assert len(flagged) == 2 and all("found" in q for q in flagged), flagged
-
-
-# ---------------------------------------------------------------------------------------------
 # RateLimiter
 # ---------------------------------------------------------------------------------------------
 
@@ -433,8 +339,6 @@ def test_guards_never_raise(text: str) -> None:
     bounded = bound_input(text, limit=200)
     assert len(bounded.text) <= 200
     assert bounded.original_length == len(text)
-    verdict = assess_disclosure(text)
-    assert 0.0 <= verdict.score <= 1.0
     is_meaningful(text)
 
 

@@ -8,6 +8,14 @@ Modelled on the idea of slack-bolt's own mock web API server, written for aiohtt
     ...
     calls = await mock.wait_for("chat.postMessage", count=1)
     await mock.stop()
+
+Socket Mode: `apps.connections.open` (Bearer xapp-...; only `mock.app_token` is accepted when it is
+set) answers with `mock.socket_url`, a websocket that greets with `hello`, carries the envelopes a
+test pushes and records the client's acks:
+
+    await mock.wait_connected()
+    envelope_id = await mock.push(events_api_envelope(body))
+    ack = await mock.wait_for_ack(envelope_id)
 """
 
 from __future__ import annotations
@@ -20,9 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 RESPONSE_PATH = "/response/"
+SOCKET_PATH = "/link"
+APP_TOKEN = "xapp-1-A0001-0000-test"  # the app-level token the mock accepts by default
 
 
 @dataclass
@@ -53,7 +63,8 @@ class Call:
 class MockSlack:
     """aiohttp app serving the Web API methods the bot uses, plus response_url endpoints."""
 
-    def __init__(self, *, bot_user_id: str = "UBOT", bot_id: str = "BBOT", team_id: str = "T0001"):
+    def __init__(self, *, bot_user_id: str = "UBOT", bot_id: str = "BBOT", team_id: str = "T0001",
+                 app_token: str | None = APP_TOKEN):
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.team_id = team_id
@@ -65,6 +76,11 @@ class MockSlack:
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Socket Mode
+        self.app_token = app_token  # None: any xapp- token opens a connection
+        self.sockets: list[web.WebSocketResponse] = []  # open websocket connections, oldest first
+        self.socket_connects = 0  # how many websocket connections were ever accepted
+        self.acks: list[dict[str, Any]] = []  # what the client sent back over the websocket, in order
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -72,6 +88,7 @@ class MockSlack:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post(RESPONSE_PATH + "{key}", self._response_url)
+        app.router.add_get(SOCKET_PATH, self._socket)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> "MockSlack":
@@ -83,6 +100,8 @@ class MockSlack:
         return self
 
     async def stop(self) -> None:
+        for ws in list(self.sockets):  # an open websocket would hold up the runner's cleanup
+            await ws.close()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -176,6 +195,8 @@ class MockSlack:
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": str(self.retry_after)})
         auth = request.headers.get("Authorization", "")
+        if method == "apps.connections.open":
+            return web.json_response(self._connections_open(auth))
         if not auth.startswith("Bearer xoxb-") and "token" not in body:
             return web.json_response({"ok": False, "error": "not_authed"})
         if error := self.fail_next.pop(method, None):
@@ -206,3 +227,111 @@ class MockSlack:
         body = await self._decode(request)
         self._record(Call("response_url", body, dict(request.headers), path=request.path))
         return web.json_response({"ok": True})
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    @property
+    def socket_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{SOCKET_PATH}"
+
+    def _connections_open(self, auth: str) -> dict[str, Any]:
+        """apps.connections.open: needs the app-level token (Bearer xapp-...), not the bot token."""
+        token = auth.removeprefix("Bearer ").strip()
+        if not token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type" if token else "not_authed"}
+        if self.app_token is not None and token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        if error := self.fail_next.pop("apps.connections.open", None):
+            return {"ok": False, "error": error}
+        return {"ok": True, "url": self.socket_url}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """One Socket Mode connection: hello first, then record every text frame the client sends.
+
+        autoping answers the SDK's `sdk-ping-pong:<time>` pings with pongs carrying the same data,
+        which is what keeps the client from declaring the connection stale.
+        """
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.socket_connects += 1
+        try:
+            await ws.send_json({"type": "hello", "num_connections": len(self.sockets),
+                                "debug_info": {"host": "applink-mock", "build_number": 1,
+                                               "approximate_connection_time": 18060},
+                                "connection_info": {"app_id": "A0001"}})
+            self._changed.set()
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    decoded = json.loads(message.data)
+                except ValueError:
+                    decoded = {"_raw": message.data}
+                self.acks.append(decoded if isinstance(decoded, dict) else {"_raw": decoded})
+                self._changed.set()
+        finally:
+            if ws in self.sockets:
+                self.sockets.remove(ws)
+            self._changed.set()
+        return ws
+
+    async def _until(self, ready: Any, what: str, timeout: float) -> Any:
+        """Poll `ready()` until it returns something truthy; AssertionError naming `what` at the deadline."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if result := ready():
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.05))
+            except asyncio.TimeoutError:
+                pass
+
+    async def wait_connected(self, *, connects: int = 1, timeout: float = 5.0) -> web.WebSocketResponse:
+        """Wait until at least `connects` websocket connections were accepted and one is open; the newest."""
+        return await self._until(lambda: self.socket_connects >= connects and self.sockets and self.sockets[-1],
+                                 f"{connects} Socket Mode connection(s)", timeout)
+
+    async def push(self, envelope: dict[str, Any]) -> str:
+        """Send one envelope down the newest open connection; returns its envelope_id."""
+        if not self.sockets:
+            raise AssertionError("no open Socket Mode connection to push to")
+        await self.sockets[-1].send_json(envelope)
+        return str(envelope.get("envelope_id"))
+
+    def acks_for(self, envelope_id: str) -> list[dict[str, Any]]:
+        return [a for a in self.acks if a.get("envelope_id") == envelope_id]
+
+    async def wait_for_ack(self, envelope_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
+        """The client's acknowledgement of `envelope_id` (AssertionError at the deadline)."""
+        found = await self._until(lambda: self.acks_for(envelope_id), f"the ack of envelope {envelope_id}", timeout)
+        return found[0]
+
+
+_envelope_ids = itertools.count(1)
+
+
+def envelope(kind: str, payload: dict[str, Any], *, envelope_id: str | None = None,
+             accepts_response_payload: bool = False, **extra: Any) -> dict[str, Any]:
+    """A Socket Mode envelope as Slack sends it (`kind`: events_api, slash_commands, interactive)."""
+    return {"envelope_id": envelope_id or f"env-{next(_envelope_ids):06d}", "type": kind,
+            "accepts_response_payload": accepts_response_payload, "payload": payload, **extra}
+
+
+def events_api_envelope(body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """`body` is the whole event_callback (what HTTP mode would POST), e.g. SlackSigner.event_envelope(...)."""
+    return envelope("events_api", body, **kwargs)
+
+
+def slash_command_envelope(form: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """`form` is the slash command's fields as a JSON object (Socket Mode does not form-encode them)."""
+    return envelope("slash_commands", form, accepts_response_payload=True, **kwargs)
+
+
+def interactive_envelope(payload: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """`payload` is the interaction payload (block_actions, view_submission, ...), not form-encoded."""
+    return envelope("interactive", payload, accepts_response_payload=True, **kwargs)

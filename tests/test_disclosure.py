@@ -1,0 +1,113 @@
+"""The private-report check: rules that explain, a model that decides, measured on a blind set."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.disclosure import (TRAINING_FILES, DisclosureModel, assess_disclosure, default_model, load_examples,
+                            looks_like_private_report)
+
+BLIND = Path(__file__).parent / "data" / "disclosure-blind.yaml"
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev-questions.yaml"
+
+
+def measure(examples: list[tuple[str, bool]]) -> tuple[float, float, list[str]]:
+    tp = fp = fn = 0
+    wrong: list[str] = []
+    for text, private in examples:
+        predicted = looks_like_private_report(text)
+        tp += predicted and private
+        fp += predicted and not private
+        fn += private and not predicted
+        if predicted != private:
+            wrong.append(("FP " if predicted else "FN ") + text[:80])
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1), wrong
+
+
+def test_blind_set_never_trained_on():
+    training = {text for text, _ in load_examples(TRAINING_FILES)}
+    blind = load_examples([BLIND])
+    assert not training & {text for text, _ in blind}
+    assert sum(p for _, p in blind) >= 40 and sum(not p for _, p in blind) >= 40
+
+
+def test_precision_and_recall_on_the_blind_set():
+    precision, recall, wrong = measure(load_examples([BLIND]))
+    print(f"\nblind set: precision={precision:.3f} recall={recall:.3f}")
+    assert precision >= 0.95, wrong
+    assert recall >= 0.90, wrong
+
+
+@pytest.mark.parametrize("path", TRAINING_FILES, ids=lambda p: p.name)
+def test_training_sets_fit(path):
+    examples = load_examples([path])
+    wrong = [text[:80] for text, private in examples if looks_like_private_report(text) != private]
+    assert len(wrong) <= 0.03 * len(examples), wrong
+
+
+def test_cross_validation():
+    """Five folds over all training messages: each fold judged by a model trained on the other four."""
+    examples = load_examples(TRAINING_FILES)
+    random.Random(7).shuffle(examples)
+    tp = fp = fn = 0
+    for fold in range(5):
+        held_out = examples[fold::5]
+        model = DisclosureModel.train([e for i, e in enumerate(examples) if i % 5 != fold])
+        for text, private in held_out:
+            predicted = model.probability(text) >= 0.5
+            tp += predicted and private
+            fp += predicted and not private
+            fn += private and not predicted
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"\n5-fold cross-validation over {len(examples)} messages: precision={precision:.3f} recall={recall:.3f}")
+    assert precision >= 0.9 and recall >= 0.85
+
+
+def test_training_is_deterministic():
+    examples = load_examples(TRAINING_FILES[:1])
+    assert DisclosureModel.train(examples) == DisclosureModel.train(examples)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("found an auth bypass in the kubelet, PoC below", True),
+    ("I can escape the container with a symlink in an emptyDir", True),
+    ("my coworker found a crafted request that crashes kube-apiserver, where do we report it", True),
+    ("is CVE-2024-3177 fixed in 1.29?", False),
+    ("trivy flags 12 CVEs in the apiserver image, are we vulnerable?", False),
+    ("how do I prevent container escape", False),
+    ("is allowPrivilegeEscalation false enough", False),
+    ("how do I report a vulnerability?", False),
+    ("if I report that anonymous kubelet auth lets anyone in, is that a vuln or misconfig?", False),
+    ("Is there a JSON feed of all Kubernetes CVEs I can pull into our vuln management dashboard?", False),
+    ("", False),
+])
+def test_examples(text, expected):
+    assert looks_like_private_report(text) is expected
+
+
+def test_rule_reasons_explain():
+    verdict = assess_disclosure("found an rce in the kubelet, not yet reported. where do i send it privately?")
+    names = {r.split(":")[0] for r in verdict.reasons}
+    assert {"+possession", "+flaw", "+possession+flaw", "+undisclosed", "+disclosure-intent"} <= names
+    damped = assess_disclosure("trivy found CVE-2024-21626 in our runc, are we vulnerable?")
+    assert {"-scanner", "-known-cve-id"} <= {r.split(":")[0] for r in damped.reasons}
+
+
+@pytest.mark.skipif(not SHARED_EVAL.exists(), reason="shared eval set not beside the repo")
+def test_shared_eval_questions_flag_only_first_hand_reports():
+    questions = [item["q"] for item in yaml.safe_load(SHARED_EVAL.read_text(encoding="utf-8"))]
+    flagged = [q for q in questions if looks_like_private_report(q)]
+    assert 1 <= len(flagged) <= 3 and all("found" in q for q in flagged), flagged
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_never_raises(text):
+    assert 0.0 <= default_model().probability(text) <= 1.0
+    assert 0.0 <= assess_disclosure(text).score <= 1.0

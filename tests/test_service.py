@@ -1,0 +1,146 @@
+"""The one entry point, `Service.answer`: every reply kind, notes, logging and reloads."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.config import PROJECT_ROOT, load_settings
+from bot.reply import AskContext, ReplyKind
+from bot.service import Service
+from bot.store import Store
+
+SLACK_TOKEN = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
+
+
+@pytest.fixture
+async def service(tmp_path):
+    settings = load_settings({"RATE_LIMIT_PER_MINUTE": "3"})
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
+    service = await Service.create(settings, store=store)
+    yield service
+    await service.close()
+
+
+async def logged_kinds(service: Service) -> list[str]:
+    from sqlalchemy import select
+
+    from bot.store import questions
+
+    async with service.store.engine.connect() as connection:
+        rows = await connection.execute(select(questions.c.kind, questions.c.text).order_by(questions.c.id))
+        return [f"{kind}:{text}" for kind, text in rows]
+
+
+async def test_answer_carries_entry_route_and_logs(service):
+    reply = await service.answer("how do I write a default deny network policy?", context=AskContext(user_id="U1"))
+    assert reply.kind is ReplyKind.ANSWERED and reply.faq_id == "network-policies"
+    assert reply.route_id == "sig-network" and reply.question_id is not None
+    assert reply.text.startswith(reply.entry.answer.strip()[:40]) and "#sig-network" in reply.text
+    assert all(link in reply.text for link in reply.entry.links)
+    assert await logged_kinds(service) == ["answered:how do I write a default deny network policy?"]
+
+
+async def test_off_topic_is_unknown_but_logged_apart(service):
+    reply = await service.answer("thanks!!")
+    assert reply.kind is ReplyKind.UNKNOWN and reply.off_topic and reply.route is None
+    assert "#kubernetes-users" in reply.text
+    chatter = await service.answer("my pod is stuck in ImagePullBackOff on a private image")
+    assert chatter.off_topic
+    assert await logged_kinds(service) == ["off_topic:thanks!!",
+                                           "off_topic:my pod is stuck in ImagePullBackOff on a private image"]
+
+
+async def test_unknown_security_question_is_a_gap(service):
+    reply = await service.answer("zxqv wibble frobnication")
+    assert reply.kind is ReplyKind.UNKNOWN and not reply.off_topic
+    assert "#sig-security" in reply.text
+
+
+async def test_routed_without_faq(service):
+    reply = await service.answer("cgroup v2 and swap support in the kubelet, which version made it stable?")
+    assert reply.kind in (ReplyKind.ROUTED, ReplyKind.SUGGESTIONS)
+    assert reply.route_id == "sig-node"
+
+
+async def test_private_report_keeps_no_text(service):
+    reply = await service.answer("I found an unauthenticated RCE in the kubelet, PoC attached, not reported yet",
+                                 context=AskContext(user_id="U9", channel_id="C1"))
+    assert reply.kind is ReplyKind.PRIVATE and reply.private_only
+    assert reply.faq_id == "report-vulnerability" and reply.route_id == "security-response-committee"
+    assert await logged_kinds(service) == ["private:None"]
+
+
+async def test_secret_is_redacted_everywhere_and_noted_privately(service):
+    reply = await service.answer(f"is it safe to paste my token {SLACK_TOKEN} in a configmap?")
+    assert SLACK_TOKEN not in reply.question and "[REDACTED:slack_token]" in reply.question
+    assert any("rotate" in note for note in reply.private_notes)
+    assert SLACK_TOKEN not in "".join(await logged_kinds(service))
+
+
+async def test_long_input_is_cut_with_a_note(service):
+    reply = await service.answer("how do I enable audit logging? " + "very long context " * 400)
+    assert len(reply.question) <= service.settings.max_input_chars
+    assert any("first 4,000 characters" in note for note in reply.private_notes)
+
+
+async def test_rate_limit_is_per_user_and_not_logged(service):
+    context = AskContext(user_id="U-flood")
+    kinds = [(await service.answer("what is rbac", context=context)).kind for _ in range(4)]
+    assert kinds[:3] != [ReplyKind.LIMITED] * 3 and kinds[3] is ReplyKind.LIMITED
+    assert (await service.answer("what is rbac", context=AskContext(user_id="U-other"))).kind is not ReplyKind.LIMITED
+    assert len(await logged_kinds(service)) == 4
+
+
+async def test_empty_and_emoji_only(service):
+    for text in ("", "   ", "🚀🔥"):
+        reply = await service.answer(text)
+        assert reply.kind is ReplyKind.UNKNOWN and "Ask me a security question" in reply.text
+
+
+async def test_answer_entry_records_the_pick(service):
+    asked = await service.answer("rbac service account tokens", context=AskContext(user_id="U1"))
+    picked = await service.answer_entry("service-accounts", question_id=asked.question_id)
+    assert picked.kind is ReplyKind.ANSWERED and picked.faq_id == "service-accounts"
+    assert await service.answer_entry("no-such-entry") is None
+
+
+async def test_reload_keeps_old_knowledge_on_error(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge", knowledge)
+    routing = tmp_path / "routing.yaml"
+    shutil.copy(PROJECT_ROOT / "routing.yaml", routing)
+    service = await Service.create(load_settings({"KNOWLEDGE_DIR": str(knowledge), "ROUTING_FILE": str(routing)}))
+    before = len(service.knowledge.entries)
+    (knowledge / "broken.yaml").write_text("entries:\n  - id: [oops\n")
+    problems = await service.reload()
+    assert problems and "YAML syntax error" in str(problems[0])
+    assert len(service.knowledge.entries) == before
+    (knowledge / "broken.yaml").unlink()
+    assert await service.reload() == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=600))
+def test_decide_never_raises_and_stays_in_limits(text):
+    service = _plain_service()
+    reply = service.decide(text)
+    assert reply.kind in ReplyKind
+    assert 0.0 <= reply.confidence <= 1.0
+    assert len(reply.question) <= service.settings.max_input_chars
+    assert len(reply.text) <= 3000
+    assert len(reply.suggestions) <= 3
+
+
+_CACHE: dict[str, Service] = {}
+
+
+def _plain_service() -> Service:
+    if "service" not in _CACHE:
+        import asyncio
+
+        _CACHE["service"] = asyncio.run(Service.create(load_settings({})))
+    return _CACHE["service"]
