@@ -16,6 +16,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -27,6 +28,7 @@ from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
 K1 = 1.2
 B = 0.75
 FIELD_WEIGHTS = {"phrasing": 1.0, "tags": 1.0, "answer": 0.25}
+ANSWER_WORDS = 25  # an answer's opening states its topic; the rest would only slow the index
 BIGRAM_WEIGHT = 1.0  # adjacent term pairs: "security audit" is not "audit log"
 BIGRAM_JOIN = "_"
 CORRECTED_TERM_WEIGHT = 0.7  # a typo-corrected word is weaker evidence than a spelled one
@@ -110,11 +112,14 @@ class Matcher:
     def _analyse(self, words: list[str]) -> list[str]:
         """Content terms from raw tokens: shorthand expanded, stopwords dropped, stemmed."""
         cache = self._word_terms
-        for word in words:
-            if word not in cache:
-                cache[word] = tuple(stem(w) for w in self.shorthand.expand([word])
-                                    if w not in STOPWORDS and len(w) > 1)
-        return [term for word in words for term in cache[word]]
+        try:
+            return [term for word in words for term in cache[word]]
+        except KeyError:  # first sight of a word: remember its terms, then answer
+            for word in words:
+                if word not in cache:
+                    cache[word] = tuple(stem(w) for w in self.shorthand.expand([word])
+                                        if w not in STOPWORDS and len(w) > 1)
+            return [term for word in words for term in cache[word]]
 
     def _build(self) -> None:
         vocabulary: set[str] = set(self.shorthand.expansions)
@@ -128,25 +133,19 @@ class Matcher:
         answer_weight = FIELD_WEIGHTS["answer"]
         postings: dict[str, list[int]] = defaultdict(list)
         for phrasings, tags, answer in documents:
-            tf: Counter[str] = Counter()  # phrasings and tags count 1 per mention (C-speed updates)
+            mentions: list[set[str]] = []  # each phrasing and tag counts a term once
             rendered: list[str] = []
             groups: set[str] = set()
             for phrasing in phrasings:
                 words = tokens(phrasing)
-                vocabulary.update(words)
                 if "sig" in words or "wg" in words:
                     groups.update(named_groups(words))
                 phrasing_terms = self._analyse(words)
                 rendered.append(" ".join(phrasing_terms))
-                tf.update({*phrasing_terms, *bigrams(phrasing_terms)})
-            for tag in tags:
-                words = tokens(tag)
-                vocabulary.update(words)
-                tf.update(set(self._analyse(words)))
-            weighted: dict[str, float] = dict(tf)
-            words = tokens(answer)
-            vocabulary.update(words)
-            for term in set(self._analyse(words)):
+                mentions.append({*phrasing_terms, *bigrams(phrasing_terms)})
+            mentions.extend(set(self._analyse(tokens(tag))) for tag in tags)
+            weighted: dict[str, float] = dict(Counter(chain.from_iterable(mentions)))
+            for term in set(self._analyse(tokens(answer)[:ANSWER_WORDS])):
                 weighted[term] = weighted.get(term, 0.0) + answer_weight
             # Inverted index: term -> documents holding it. BM25 weights are computed at query
             # time from the term frequencies, which keeps the build to this one pass.
@@ -156,7 +155,7 @@ class Matcher:
             field_tf.append(weighted)
             self._phrasings.append(rendered)
             self._groups.append(frozenset(groups))
-
+        vocabulary.update(self._word_terms)  # every raw word analysed above
         count = max(len(field_tf), 1)
         lengths = [sum(tf.values()) for tf in field_tf]
         average = (sum(lengths) / count) or 1.0
@@ -274,7 +273,7 @@ def confidence(*, bm25: float, coverage: float, similarity: float, margin: float
 
 
 def bigrams(terms: list[str]) -> list[str]:
-    return [first + BIGRAM_JOIN + second for first, second in zip(terms, terms[1:])]
+    return list(map(BIGRAM_JOIN.join, zip(terms, terms[1:])))
 
 
 def named_groups(words: list[str]) -> list[str]:

@@ -35,6 +35,7 @@ from sqlalchemy import String, and_, case, false, func, or_, select, type_coerce
 from bot.knowledge import KnowledgeBase
 from bot.reply import ReplyKind
 from bot.store import Store, feedback, questions, suggestion_picks, utcnow
+from bot.text import terms
 
 FORMATS = ("text", "markdown", "csv", "json")
 FUZZY_CUTOFF = 85.0
@@ -50,14 +51,6 @@ REASONS = {
     "not_helpful": "answer rated not helpful",
 }
 
-# Words that carry no topic; dropping them makes rephrasings share an exact key.
-FILLER = frozenset(
-    """a an the i im i'm we you my our your me us to do does did done how what whats where when why which who
-    whom is are was were be been am can could should would will shall may might must there here it its this
-    that these those for of in on at by with from into and or about any some please pls plz hi hello hey
-    thanks thank thx guys folks all everyone anyone someone somebody know tell way ways get got have has
-    just also so if not no yes ok okay question quick help need want trying try""".split()
-)
 _WORD = re.compile(r"[a-z0-9]+(?:[-_.:/][a-z0-9]+)*")
 
 # Slack markup that could notify people or reveal ids if a report is pasted or posted.
@@ -132,10 +125,9 @@ def scrub(text: str) -> str:
 
 
 def content_key(normalized: str | None, text: str | None) -> str:
-    """The exact grouping key: the words that carry the topic, in order."""
-    words = _WORD.findall((normalized or text or "").lower())
-    content = [w for w in words if w not in FILLER]
-    return " ".join(content or words)
+    """The exact grouping key: the matcher's content terms (no glue words, stemmed), in order."""
+    source = normalized or text or ""
+    return " ".join(terms(source)) or " ".join(_WORD.findall(source.lower()))
 
 
 _WITH_DIGIT = re.compile(r"\S*\d\S*")
