@@ -101,10 +101,6 @@ def human_channel(route: Route | None) -> str:
     return esc(route.channel) if route else M.SLACK_HOME_CHANNEL
 
 
-def _question_id(reply: Reply) -> int | None:
-    return getattr(reply, "question_id", None)
-
-
 # --------------------------------------------------------------------------- reply views
 
 
@@ -112,13 +108,16 @@ def reply_blocks(reply: Reply, *, knowledge: KnowledgeBase | None = None) -> lis
     """The public (or ephemeral, for private kinds) message for a reply."""
     kind = reply.kind
     if kind == ReplyKind.ANSWERED and reply.entry:
-        return answer_blocks(reply.entry, question_id=_question_id(reply), route=_owner(reply, knowledge))
+        return answer_blocks(reply.entry, question_id=reply.question_id, route=_owner(reply, knowledge))
     if kind == ReplyKind.SUGGESTIONS and reply.suggestions:
-        return suggestion_blocks(reply.suggestions, question_id=_question_id(reply), route=reply.route)
+        return suggestion_blocks(reply.suggestions, question_id=reply.question_id, route=reply.route)
     if kind == ReplyKind.ROUTED and reply.route:
         return [section(M.ROUTED.format(name=esc(reply.route.name), channel=esc(reply.route.channel),
                                         link=esc(reply.route.link)))]
     if kind == ReplyKind.PRIVATE:
+        if reply.suggestions:  # in case it was an ordinary question after all (shown privately too)
+            return private_blocks() + [section(M.PRIVATE_FALLBACK),
+                                       suggestion_buttons(reply.suggestions, question_id=reply.question_id)]
         return private_blocks()
     # UNKNOWN and LIMITED: the core's own sentence (no user text in it), or the default one.
     return [section(reply.text or M.UNKNOWN.format(channel=human_channel(reply.route)))]
@@ -158,11 +157,15 @@ def feedback_blocks(faq_id: str, question_id: int | None) -> list[Block]:
 def suggestion_blocks(entries: Sequence[FaqEntry], *, question_id: int | None = None,
                       route: Route | None = None) -> list[Block]:
     """Up to three "Did you mean ...?" buttons that post the chosen answer."""
+    return [section(M.SUGGESTIONS_INTRO), suggestion_buttons(entries, question_id=question_id),
+            context(M.SLACK_SUGGESTIONS_FALLBACK.format(channel=human_channel(route)))]
+
+
+def suggestion_buttons(entries: Sequence[FaqEntry], *, question_id: int | None = None) -> ActionsBlock:
     buttons = [button(M.SLACK_SUGGESTION_BUTTON.format(question=entry.question), f"{SUGGESTION_PREFIX}{i}",
                       encode_value(e=entry.id, q=question_id))
                for i, entry in enumerate(entries[:MAX_SUGGESTIONS])]
-    return [section(M.SUGGESTIONS_INTRO), ActionsBlock(block_id="suggestions", elements=buttons),
-            context(M.SLACK_SUGGESTIONS_FALLBACK.format(channel=human_channel(route)))]
+    return ActionsBlock(block_id="suggestions", elements=buttons)
 
 
 def private_blocks() -> list[Block]:

@@ -96,12 +96,14 @@ class Service:
                 limit=self.settings.rate_limit_per_minute), private_only=True, **base)
         if not guards.is_meaningful(redaction.text):
             return Reply(ReplyKind.UNKNOWN, text=messages.EMPTY_QUESTION, **base)
+        match = self.brain.matcher.match(redaction.text)
         if disclosure.looks_like_private_report(redaction.text):
-            return Reply(ReplyKind.PRIVATE, text=messages.PRIVATE_REPORT, private_only=True,
+            # If this was an ordinary question after all, the asker can still pick its answer.
+            fallbacks = tuple(e for e in match.suggestions(self.settings.suggest_threshold) if e.id != PRIVATE_ENTRY)
+            text = messages.PRIVATE_REPORT + (f"\n\n{messages.PRIVATE_FALLBACK}" if fallbacks else "")
+            return Reply(ReplyKind.PRIVATE, text=text, private_only=True, suggestions=fallbacks,
                          entry=self.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
                          route=self.brain.router.get(PRIVATE_ROUTE), **base)
-
-        match = self.brain.matcher.match(redaction.text)
         return self._reply_for(match, base)
 
     def _reply_for(self, match: Match, base: dict) -> Reply:

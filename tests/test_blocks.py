@@ -128,3 +128,17 @@ def test_any_text_renders_valid_blocks(question: str, answer: str) -> None:
         assert B.validate_blocks(blocks) == []
     answer_texts = [b["text"]["text"] for b in B.as_dicts(B.answer_blocks(entry))[:2]]
     assert not any(c in t for t in answer_texts for c in "<>")  # user text never carries raw markup
+
+
+def test_private_reply_with_fallback_answers_renders_buttons():
+    from bot.blocks import as_dicts, decode_value, reply_blocks, validate_blocks
+    from bot.knowledge import FaqEntry
+    from bot.reply import Reply, ReplyKind
+
+    entry = FaqEntry(id="kubelet-security", question="How is the kubelet secured?", answer="a")
+    reply = Reply(ReplyKind.PRIVATE, question="x", text="t", suggestions=(entry,), private_only=True, question_id=7)
+    blocks = as_dicts(reply_blocks(reply))
+    validate_blocks(blocks)
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert len(actions) == 1
+    assert decode_value(actions[0]["elements"][0]["value"]) == {"e": "kubelet-security", "q": 7}

@@ -144,3 +144,12 @@ def _plain_service() -> Service:
 
         _CACHE["service"] = asyncio.run(Service.create(load_settings({})))
     return _CACHE["service"]
+
+
+async def test_private_reply_offers_ordinary_answers_privately(service):
+    reply = await service.answer("I found that any pod can read other namespaces' secrets through the kubelet "
+                                 "read-only port, not reported yet, PoC ready")
+    assert reply.kind is ReplyKind.PRIVATE and reply.private_only
+    assert all(entry.id != "report-vulnerability" for entry in reply.suggestions)
+    if reply.suggestions:
+        assert "general question" in reply.text
