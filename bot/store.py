@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import logging
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from sqlalchemy import (
     BigInteger,
@@ -235,6 +235,65 @@ async def upgrade_database(url: str, *, connect_args: Mapping[str, Any] | None =
         await engine.dispose()
 
 
+# --------------------------------------------------------------------------- group commit
+
+
+class GroupCommit:
+    """Concurrent callers' writes go to the database together, one statement per batch.
+
+    `submit(item)` waits until the batch holding `item` is written and returns its own result, so
+    callers keep their one-write semantics while a busy bot pays one round trip per batch instead
+    of one per event. A batch closes `delay` seconds after its first item, or at `max_items`.
+    """
+
+    def __init__(self, write: Callable[[list[Any]], Awaitable[list[Any]]], *, delay: float = 0.002,
+                 max_items: int = 500) -> None:
+        self._write = write
+        self._delay = delay
+        self._max_items = max_items
+        self._pending: list[tuple[Any, asyncio.Future[Any]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def submit(self, item: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((item, future))
+        if len(self._pending) >= self._max_items:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self._delay, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+
+    async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self._write([item for item, _ in batch])
+        except Exception as exc:  # every caller of the batch sees the failure
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+    async def drain(self) -> None:
+        """Write what is pending and wait for batches in flight (before closing the engine)."""
+        self._flush()
+        if self._flushing:
+            await asyncio.gather(*self._flushing, return_exceptions=True)
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -247,6 +306,9 @@ class Store:
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._url = url
         self._prepare_hot_statements()
+        self._log_batch = GroupCommit(self._insert_questions)
+        self._claim_batch = GroupCommit(self._insert_claims)
+        self._finish_batch = GroupCommit(self._mark_done)
         self._salt = user_id_salt.encode("utf-8")
         self.keep_user_ids = keep_user_ids
 
@@ -277,6 +339,8 @@ class Store:
         return cls(engine, url=url, user_id_salt=user_id_salt, keep_user_ids=keep_user_ids)
 
     async def close(self) -> None:
+        for batch in (self._claim_batch, self._log_batch, self._finish_batch):
+            await batch.drain()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Store:
@@ -316,13 +380,10 @@ class Store:
             return result.first() if result.returns_rows else None
 
     def _prepare_hot_statements(self) -> None:
-        """The per-event writes, built once with bound parameters (not rebuilt per event)."""
-        self._log_statement = insert(questions).returning(questions.c.id)
+        """The per-event writes, built once (not rebuilt per event), each for a whole batch."""
+        self._log_statement = insert(questions).returning(questions.c.id, sort_by_parameter_order=True)
         self._claim_statement = (
-            self._insert_ignore(processed_events, ["event_id"])
-            .values(event_id=bindparam("b_event_id"), state="processing", claimed_at=bindparam("now"),
-                    finished_at=None)
-            .returning(processed_events.c.event_id)
+            self._insert_ignore(processed_events, ["event_id"]).returning(processed_events.c.event_id)
         )
         self._takeover_statement = (
             update(processed_events)
@@ -336,9 +397,33 @@ class Store:
         )
         self._finish_statement = (
             update(processed_events)
-            .where(processed_events.c.event_id == bindparam("b_event_id"))
+            .where(processed_events.c.event_id.in_(bindparam("event_ids", expanding=True)))
             .values(state="done", finished_at=bindparam("now"))
         )
+
+    async def _insert_questions(self, rows: list[dict[str, Any]]) -> list[int]:
+        async with self._autocommit.connect() as connection:
+            result = await connection.execute(self._log_statement, rows)
+            return [int(row[0]) for row in result.all()]
+
+    async def _insert_claims(self, event_ids: list[str]) -> list[bool]:
+        """Insert-or-ignore a batch of claims; True for each id this batch inserted first."""
+        now = utcnow()
+        unique = list(dict.fromkeys(event_ids))
+        rows = [{"event_id": e, "state": "processing", "claimed_at": now, "finished_at": None} for e in unique]
+        async with self._autocommit.connect() as connection:
+            result = await connection.execute(self._claim_statement, rows)
+            inserted = {row[0] for row in result.all()}
+        first: set[str] = set()
+        wins = []
+        for event_id in event_ids:  # a retry in the same batch as its original loses
+            wins.append(event_id in inserted and event_id not in first)
+            first.add(event_id)
+        return wins
+
+    async def _mark_done(self, event_ids: list[str]) -> list[None]:
+        await self._write_one(self._finish_statement, {"event_ids": list(set(event_ids)), "now": utcnow()})
+        return [None] * len(event_ids)
 
     def _insert_ignore(self, table: Table, index_elements: list[str]) -> Any:
         """INSERT ... ON CONFLICT DO NOTHING for this engine's dialect."""
@@ -375,8 +460,7 @@ class Store:
                 route_id=reply.route_id,
                 suggestion_ids=",".join(reply.suggestion_ids) or None,
             )
-        inserted = await self._write_one(self._log_statement, row)
-        return int(inserted[0])
+        return await self._log_batch.submit(row)
 
     async def claim_event(self, event_id: str, *, stale_after: float = 60.0) -> bool:
         """True for exactly one caller per delivery, across restarts and replicas.
@@ -384,11 +468,11 @@ class Store:
         A claim left in 'processing' for longer than `stale_after` seconds (its process died) can be
         taken over by one caller; a 'done' event is never processed again.
         """
-        now = utcnow()
-        if await self._write_one(self._claim_statement, {"b_event_id": event_id, "now": now}) is not None:
+        if await self._claim_batch.submit(event_id):
             return True
         # The row exists: take it over only if it is a stale 'processing' claim. The conditional
         # UPDATE is atomic, so of several concurrent takers exactly one changes the row.
+        now = utcnow()
         cutoff = now - dt.timedelta(seconds=stale_after)
         takeover = {"b_event_id": event_id, "now": now, "cutoff": cutoff}
         reclaimed = await self._write_one(self._takeover_statement, takeover) is not None
@@ -398,7 +482,7 @@ class Store:
 
     async def finish_event(self, event_id: str) -> None:
         """Mark a claimed event as processed for good."""
-        await self._write_one(self._finish_statement, {"b_event_id": event_id, "now": utcnow()})
+        await self._finish_batch.submit(event_id)
 
     async def record_feedback(
         self, *, question_id: int | None, faq_id: str | None, user_id: str | None, helpful: bool

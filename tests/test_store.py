@@ -14,6 +14,7 @@ from bot.knowledge import FaqEntry, Route
 from bot.reply import AskContext, Reply, ReplyKind
 from bot.store import (
     ALL_TABLES,
+    GroupCommit,
     Store,
     feedback,
     metadata,
@@ -292,3 +293,52 @@ async def test_retention_loop_purges_and_survives_errors(store: Store, monkeypat
         await task
     assert calls >= 2
     assert await rows(store, questions) == []
+
+
+# --------------------------------------------------------------------------- group commit
+
+
+async def test_group_commit_batches_concurrent_writes_and_keeps_each_result():
+    calls: list[list[int]] = []
+
+    async def write(items: list[int]) -> list[int]:
+        calls.append(items)
+        return [item * 10 for item in items]
+
+    batch = GroupCommit(write, delay=0.01)
+    results = await asyncio.gather(*(batch.submit(n) for n in range(50)))
+    assert results == [n * 10 for n in range(50)]
+    assert len(calls) == 1 and calls[0] == list(range(50))
+
+
+async def test_group_commit_failure_reaches_every_caller_of_the_batch():
+    async def write(items: list[int]) -> list[int]:
+        raise RuntimeError("database down")
+
+    batch = GroupCommit(write, delay=0.001)
+    outcomes = await asyncio.gather(*(batch.submit(n) for n in range(3)), return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+
+
+async def test_group_commit_splits_at_max_items_and_drains():
+    sizes: list[int] = []
+
+    async def write(items: list[int]) -> list[None]:
+        sizes.append(len(items))
+        return [None] * len(items)
+
+    batch = GroupCommit(write, delay=10.0, max_items=4)  # only size, or drain, can close a batch
+    pending = [asyncio.ensure_future(batch.submit(n)) for n in range(10)]
+    await asyncio.sleep(0)
+    await batch.drain()
+    await asyncio.gather(*pending)
+    assert sorted(sizes) == [2, 4, 4]
+
+
+async def test_concurrent_logging_gets_distinct_ids_in_order(store):
+    replies = [Reply(ReplyKind.ANSWERED, question=f"q{n}", text="t", confidence=0.9) for n in range(30)]
+    ids = await asyncio.gather(*(store.log_question(r, AskContext(user_id=f"U{n}")) for n, r in enumerate(replies)))
+    assert len(set(ids)) == 30 and ids == sorted(ids)
+    async with store.engine.connect() as connection:
+        rows = dict((await connection.execute(select(questions.c.id, questions.c.text))).all())
+    assert [rows[i] for i in ids] == [f"q{n}" for n in range(30)]
