@@ -54,6 +54,7 @@ class Service:
     async def create(cls, settings: Settings, *, store: "Store | None" = None) -> "Service":
         """Load knowledge from the configured paths; raises KnowledgeError listing every problem."""
         knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
+        disclosure.default_model()  # trained now, not on the first message someone sends
         return cls(settings, Brain.build(knowledge, settings), store=store)
 
     @property

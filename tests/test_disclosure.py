@@ -30,12 +30,14 @@ def measure(examples: list[tuple[str, bool]]) -> tuple[float, float, list[str]]:
     return tp / max(tp + fp, 1), tp / max(tp + fn, 1), wrong
 
 
-# disclosure-blind.yaml was written blind, but its misses (seen while the model was built) shaped
-# what bot/data/disclosure-train-5.yaml covers, so it now only guards against regressions.
-# disclosure-blind-2.yaml was written blind and measured once, with the final model:
-# precision 0.929 (3 false flags of 40 ordinary messages), recall 0.975. Its precision floor below
-# is that measurement, short of the 0.95 target; it must never be trained or tuned on.
-BLIND_SETS = {"disclosure-blind.yaml": (0.95, 0.90), "disclosure-blind-2.yaml": (0.92, 0.95)}
+# Three sets, each written blind (its author saw neither the detector nor its training data):
+# - disclosure-blind.yaml: its misses, seen while the model was built, shaped what
+#   bot/data/disclosure-train-5.yaml covers, so it is now a regression guard only;
+# - disclosure-blind-2.yaml: measured once with the model of train-1..5 (precision 0.929, recall
+#   0.975); nothing was tuned on it; train-6 (hard negatives, written without seeing it) followed;
+# - disclosure-blind-3.yaml: measured once, with the final model: precision 0.974, recall 0.950.
+# Never train or tune on any of them. The floors are the targets: precision 0.95, recall 0.90.
+BLIND_SETS = ("disclosure-blind.yaml", "disclosure-blind-2.yaml", "disclosure-blind-3.yaml")
 
 
 @pytest.mark.parametrize("name", BLIND_SETS)
@@ -50,9 +52,8 @@ def test_blind_sets_never_trained_on(name):
 def test_precision_and_recall_on_blind_sets(name):
     precision, recall, wrong = measure(load_examples([BLIND.parent / name]))
     print(f"\n{name}: precision={precision:.3f} recall={recall:.3f}")
-    floor_precision, floor_recall = BLIND_SETS[name]
-    assert precision >= floor_precision, wrong
-    assert recall >= floor_recall, wrong
+    assert precision >= 0.95, wrong
+    assert recall >= 0.90, wrong
 
 
 @pytest.mark.parametrize("path", TRAINING_FILES, ids=lambda p: p.name)
