@@ -44,6 +44,8 @@ log = logging.getLogger("sigsec.app")
 MAX_BODY_BYTES = 1024 * 1024  # Slack payloads are a few KiB; anything near this is not Slack
 SLACK_API_DEFAULT = "https://slack.com/api/"
 DIGEST_WEEKDAY, DIGEST_HOUR_UTC = 0, 16  # Mondays 16:00 UTC (morning in the Americas, evening in Europe)
+DIGEST_CLAIM_STALE_S = 3600  # a replica that claimed the digest and failed is taken over after this
+DIGEST_ATTEMPTS = 6
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -214,13 +216,21 @@ class SlackBot:
     async def digest_loop(self) -> None:
         while True:
             await asyncio.sleep(seconds_until(DIGEST_WEEKDAY, DIGEST_HOUR_UTC))
-            try:
-                await self.post_digest()
-            except Exception as exc:  # noqa: BLE001 - try again next week
-                log_event(log, "digest_failed", error=type(exc).__name__)
+            for attempt in range(DIGEST_ATTEMPTS):  # a failed post is retried once its claim goes stale
+                try:
+                    if await self.post_digest() is not None:
+                        break
+                except Exception as exc:  # noqa: BLE001 - retried below
+                    log_event(log, "digest_failed", error=type(exc).__name__, attempt=attempt + 1)
+                await asyncio.sleep(DIGEST_CLAIM_STALE_S + 60)
 
-    async def post_digest(self, *, now: dt.datetime | None = None) -> bool:
-        """Post last week's report to REPORT_CHANNEL once per ISO week, whichever replica gets there first."""
+    async def post_digest(self, *, now: dt.datetime | None = None) -> bool | None:
+        """Post last week's report to REPORT_CHANNEL once per ISO week, whichever replica gets there first.
+
+        True when posted, False when there is nothing to do (no channel, or posted already or being
+        posted elsewhere), None when posting failed: the claim is then left to go stale, so this
+        replica or another can try again within the week.
+        """
         from bot.reports import build_report, render_report
 
         store, channel = self.service.store, self.settings.report_channel
@@ -228,15 +238,14 @@ class SlackBot:
             return False
         year, week, _ = (now or dt.datetime.now(dt.timezone.utc)).isocalendar()
         key = f"digest-{year}-W{week:02d}"
-        if not await store.claim_event(key, stale_after=3600):
+        if not await store.claim_event(key, stale_after=DIGEST_CLAIM_STALE_S):
             return False
-        try:
-            report = await build_report(store, knowledge=self.service.knowledge, days=7,
-                                        stale_days=self.settings.stale_days)
-            blocks = B.report_blocks(render_report(report, "text"), title=M.SLACK_DIGEST_TITLE)
-            await self.runtime.post(channel, text=M.SLACK_DIGEST_TITLE, blocks=B.as_dicts(blocks))
-        finally:
-            await store.finish_event(key)
+        report = await build_report(store, knowledge=self.service.knowledge, days=7,
+                                    stale_days=self.settings.stale_days)
+        blocks = B.report_blocks(render_report(report, "text"), title=M.SLACK_DIGEST_TITLE)
+        if await self.runtime.post(channel, text=M.SLACK_DIGEST_TITLE, blocks=B.as_dicts(blocks)) is None:
+            return None
+        await store.finish_event(key)
         return True
 
 

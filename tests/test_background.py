@@ -249,3 +249,17 @@ async def test_running_app_purges_at_start_and_stop_cancels_its_background_tasks
     assert all(task.cancelled() for task in background.values())
     assert app.bot._background == []
     assert digests(app.mock) == []  # the digest waits for Monday 16:00 UTC; stopping posts nothing
+
+
+async def test_failed_digest_is_retried_once_its_claim_goes_stale(make_bot, mock_slack, monkeypatch) -> None:
+    import bot.app as app_module
+
+    first, second = await make_bot(), await make_bot()
+    monday = at(2025, 3, 3, 16)
+    mock_slack.fail_next["chat.postMessage"] = "channel_not_found"
+    assert await first.post_digest(now=monday) is None  # failed: the week is not marked done
+    assert await second.post_digest(now=monday) is False  # the claim is still fresh
+    monkeypatch.setattr(app_module, "DIGEST_CLAIM_STALE_S", 0)
+    assert await second.post_digest(now=monday) is True  # stale claim taken over, posted
+    assert await first.post_digest(now=monday) is False  # and done for the week
+    assert len(digests(mock_slack)) == 2  # the failed attempt and the real one
