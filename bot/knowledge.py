@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import yaml
@@ -424,23 +424,3 @@ def check_sigs(kb: KnowledgeBase, sigs_path: Path) -> list[Problem]:
         if route.link.rstrip("/").rsplit("/", 1)[-1] != route.sig and "kubernetes/community" in route.link:
             problems.append(Problem(where, f"link {route.link} does not point at '{route.sig}'"))
     return problems
-
-
-def sig_subprojects(sigs_path: Path) -> dict[str, list[tuple[str, str]]]:
-    """Subproject (name, description) pairs per group dir, for routing vocabulary."""
-    problems: list[Problem] = []
-    document = _read_yaml(sigs_path, problems)
-    if not isinstance(document, dict):
-        return {}
-    result: dict[str, list[tuple[str, str]]] = {}
-    for section in ("sigs", "workinggroups", "committees"):
-        for group in document.get(section) or []:
-            subs = [(s.get("name", ""), s.get("description", "") or "") for s in group.get("subprojects") or []]
-            result[group.get("dir", "")] = subs
-    return result
-
-
-def iter_phrasings(kb: KnowledgeBase) -> Iterable[tuple[FaqEntry, str]]:
-    for entry in kb.entries:
-        for phrasing in entry.phrasings:
-            yield entry, phrasing
