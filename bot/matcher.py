@@ -27,9 +27,10 @@ from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
 # BM25 shape parameters (the usual defaults) and how much each field of an entry counts.
 K1 = 1.2
 B = 0.75
-FIELD_WEIGHTS = {"phrasing": 1.0, "tags": 1.0, "answer": 0.25}
+# Each phrasing and tag counts a term (and an adjacent-term pair: "security audit" is not "audit
+# log") once; the opening of the answer counts a quarter.
+ANSWER_WEIGHT = 0.25
 ANSWER_WORDS = 25  # an answer's opening states its topic; the rest would only slow the index
-BIGRAM_WEIGHT = 1.0  # adjacent term pairs: "security audit" is not "audit log"
 BIGRAM_JOIN = "_"
 CORRECTED_TERM_WEIGHT = 0.7  # a typo-corrected word is weaker evidence than a spelled one
 RESCORE_TOP = 8  # entries rescored with rapidfuzz after BM25
@@ -130,7 +131,6 @@ class Matcher:
         self._groups: list[frozenset[str]] = []  # per entry: the community groups its phrasings name
         documents = [(entry.phrasings, entry.tags, strip_noise(entry.answer)) for entry in self.entries]
         documents += [(topic.phrasings, (), "") for topic in self.off_topics]
-        answer_weight = FIELD_WEIGHTS["answer"]
         postings: dict[str, list[int]] = defaultdict(list)
         for phrasings, tags, answer in documents:
             mentions: list[set[str]] = []  # each phrasing and tag counts a term once
@@ -146,7 +146,7 @@ class Matcher:
             mentions.extend(set(self._analyse(tokens(tag))) for tag in tags)
             weighted: dict[str, float] = dict(Counter(chain.from_iterable(mentions)))
             for term in set(self._analyse(tokens(answer)[:ANSWER_WORDS])):
-                weighted[term] = weighted.get(term, 0.0) + answer_weight
+                weighted[term] = weighted.get(term, 0.0) + ANSWER_WEIGHT
             # Inverted index: term -> documents holding it. BM25 weights are computed at query
             # time from the term frequencies, which keeps the build to this one pass.
             index = len(field_tf)

@@ -150,6 +150,9 @@ async def test_private_reply_offers_ordinary_answers_privately(service):
     reply = await service.answer("I found that any pod can read other namespaces' secrets through the kubelet "
                                  "read-only port, not reported yet, PoC ready")
     assert reply.kind is ReplyKind.PRIVATE and reply.private_only
-    assert all(entry.id != "report-vulnerability" for entry in reply.suggestions)
-    if reply.suggestions:
-        assert "general question" in reply.text
+    assert "kubelet-security" in reply.suggestion_ids
+    assert "report-vulnerability" not in reply.suggestion_ids
+    assert "general question" in reply.text
+    nothing_ordinary = await service.answer("I found a zero day, PoC ready, not reported yet, zxqv wibble")
+    assert nothing_ordinary.kind is ReplyKind.PRIVATE
+    assert (not nothing_ordinary.suggestions) == ("general question" not in nothing_ordinary.text)
