@@ -4,7 +4,7 @@
 
 Three processes on loopback:
   * this one hosts the mock Slack Web API (tests/support/mock_slack.py), stamping each call on arrival;
-  * the REAL app (`bot.app.SlackBot`, HTTP mode) in a subprocess, SLACK_API_URL at the mock;
+  * the REAL app (`bot.bootstrap.SlackBot`, HTTP mode) in a subprocess, SLACK_API_URL at the mock;
   * a driver process that signs app_mention events and POSTs them to /slack/events (aiohttp).
 Per backend (SQLite file; PostgreSQL at BENCH_POSTGRES_URL, default
 postgresql+asyncpg://postgres@127.0.0.1:5432/test, in a fresh schema dropped afterwards):
@@ -50,20 +50,18 @@ PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127
 async def serve(database_url: str, schema: str | None, api_url: str, knowledge: Path, routing: Path,
                 port: int = 0) -> None:
     """Run the real app until SIGTERM; print 'READY <port>' once it listens."""
-    from bot.app import SlackBot
-    from bot.config import load_settings
+    from bot.bootstrap import SlackBot, open_storage
+    from bot.core.config import load_settings
+    from bot.core.service import Service
     from bot.logs import configure_logging
-    from bot.service import Service
-    from bot.store import Store
 
     configure_logging("WARNING")
     settings = load_settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url,
                               "PORT": "0", "DATABASE_URL": database_url, "RATE_LIMIT_PER_MINUTE": "1000000",
                               "KNOWLEDGE_DIR": str(knowledge), "ROUTING_FILE": str(routing)})
     connect_args = {"server_settings": {"search_path": schema}} if schema else None
-    store = await Store.open(settings.database_url, connect_args=connect_args)
-    service = await Service.create(settings, store=store)
-    bot = SlackBot(settings, service)
+    service = await Service.create(settings, storage=await open_storage(settings, connect_args=connect_args))
+    bot = SlackBot.build(settings, service)
     port = await bot.start(host="127.0.0.1", port=port, background=False, reuse_port=port != 0)
     print(f"READY {port}", flush=True)
     stop = asyncio.Event()
@@ -77,7 +75,7 @@ async def serve(database_url: str, schema: str | None, api_url: str, knowledge: 
 
 def pick_knowledge(tmp: Path) -> tuple[Path, Path]:
     """The shipped knowledge when it validates, else the Slack tests' small knowledge (written to tmp)."""
-    from bot.knowledge import KnowledgeError, load_or_raise
+    from bot.core.knowledge import KnowledgeError, load_or_raise
 
     try:
         load_or_raise(ROOT / "knowledge", ROOT / "routing.yaml")
@@ -95,7 +93,7 @@ def pick_knowledge(tmp: Path) -> tuple[Path, Path]:
 
 
 def questions(knowledge: Path, routing: Path) -> list[str]:
-    from bot.knowledge import load_or_raise
+    from bot.core.knowledge import load_or_raise
 
     return [entry.question for entry in load_or_raise(knowledge, routing).entries]
 

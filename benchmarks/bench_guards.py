@@ -16,8 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.disclosure import assess_disclosure  # noqa: E402
-from bot.guards import bound_input, escape_mrkdwn, redact_secrets  # noqa: E402
+from bot.safety.disclosure import assess_disclosure  # noqa: E402
+from bot.safety.bounds import bound_input  # noqa: E402
+from bot.safety.escaping import escape_mrkdwn  # noqa: E402
+from bot.safety.redaction import redact_secrets  # noqa: E402
 
 N = 4000
 

@@ -23,10 +23,12 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_settings  # noqa: E402
-from bot.knowledge import FaqEntry, load_or_raise  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
-from bot.text import Shorthand, tokens  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
+from bot.core.knowledge import FaqEntry, load_or_raise  # noqa: E402
+from bot.core.matcher import Matcher  # noqa: E402
+from bot.core.text import Shorthand, tokens  # noqa: E402
+
+SETTINGS = load_settings({})
 
 BUILD_RUNS = 5
 PREAMBLES = ["hey folks, quick q: ", "hi all! ", "sorry if this is the wrong channel but ", "",
@@ -75,7 +77,8 @@ def measure(name: str, entries: list[FaqEntry], shorthand: Shorthand, questions:
     builds = []
     for _ in range(BUILD_RUNS):  # this machine's timings are noisy: report the best and the median
         started = time.perf_counter()
-        matcher = Matcher(entries, shorthand)
+        matcher = Matcher(entries, shorthand, answer_threshold=SETTINGS.answer_threshold,
+                          suggest_threshold=SETTINGS.suggest_threshold)
         builds.append(time.perf_counter() - started)
     phrasings = [p for e in entries for p in e.phrasings]
     for q in questions[:20]:  # warm caches of both sides

@@ -31,10 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.config import mask  # noqa: E402
-from bot.knowledge import FaqEntry, KnowledgeBase  # noqa: E402
-from bot.reports import FORMATS, GAP_KINDS, build_report, render_report  # noqa: E402
-from bot.store import Store, feedback, questions, suggestion_picks  # noqa: E402
+from bot.core.config import mask  # noqa: E402
+from bot.core.knowledge import FaqEntry, KnowledgeBase  # noqa: E402
+from bot.reports import FORMATS, build_report, render_report  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.storage.questions import GAP_KINDS  # noqa: E402
+from bot.storage.schema import feedback, questions, suggestion_picks  # noqa: E402
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
@@ -153,7 +155,7 @@ def knowledge() -> KnowledgeBase:
 # --------------------------------------------------------------------------- filling and timing
 
 
-async def fill(store: Store, rows: list[dict], votes: list, picks: list[int]) -> float:
+async def fill(store: Storage, rows: list[dict], votes: list, picks: list[int]) -> float:
     started = time.perf_counter()
     ids: list[int] = []
     chunk = 5000
@@ -172,7 +174,7 @@ async def fill(store: Store, rows: list[dict], votes: list, picks: list[int]) ->
     return time.perf_counter() - started
 
 
-async def baseline(store: Store) -> tuple[float, int]:
+async def baseline(store: Storage) -> tuple[float, int]:
     """The naive way: fetch unanswered questions' text and count exact strings."""
     started = time.perf_counter()
     async with store.engine.connect() as connection:
@@ -185,7 +187,7 @@ async def baseline(store: Store) -> tuple[float, int]:
 
 
 async def bench_one(label: str, url: str, size: int, connect_args: dict | None = None) -> dict[str, Any]:
-    store = await Store.open(url, connect_args=connect_args)
+    store = await Storage.open(url, connect_args=connect_args)
     try:
         rows, votes, picks = make_rows(size)
         fill_s = await fill(store, rows, votes, picks)

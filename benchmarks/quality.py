@@ -20,9 +20,10 @@ from rapidfuzz import fuzz, process, utils
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_settings  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
 from bot.evaluation import evaluate, load_items, score, summarize  # noqa: E402
-from bot.knowledge import catalog_faq_ids, load_or_raise  # noqa: E402
+from bot.core.knowledge import load_or_raise  # noqa: E402
+from bot.core.validation import catalog_faq_ids  # noqa: E402
 
 
 def baseline(items, knowledge, catalog, cutoff: float) -> dict:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.knowledge import (KnowledgeError, catalog_faq_ids, check_catalog, check_sigs, load_knowledge)
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.knowledge import KnowledgeError, load_knowledge
+from bot.core.validation import check_catalog, check_sigs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,9 +83,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print("No Slack tokens set: starting the offline console (see README to connect Slack).")
         return asyncio.run(run_console(settings))
     if args.command == "run":
-        from bot.app import run
+        from bot.bootstrap import run
 
-        return asyncio.run(run(settings)) or 0
+        return asyncio.run(run(settings, log_level=os.environ.get("LOG_LEVEL", "INFO"))) or 0
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "report":
@@ -107,20 +109,21 @@ def _validate(settings: Settings, catalog: Path | None, sigs: Path | None) -> in
 
 
 async def _ask(settings: Settings, question: str, *, as_json: bool) -> int:
-    from bot.console import render_plain
-    from bot.service import Service
+    from bot.bootstrap import open_service, shutdown_service
+    from bot.core.render import plain_text
 
-    service = await Service.create(settings)
-    reply = await service.answer(question)
-    if as_json:
-        print(json.dumps(reply.as_json(), ensure_ascii=False))
-    else:
-        print(render_plain(reply))
+    service = await open_service(settings, with_storage=False)
+    try:
+        reply = await service.answer(question)
+    finally:
+        await shutdown_service(service)
+    print(json.dumps(reply.as_json(), ensure_ascii=False) if as_json else plain_text(reply))
     return 0
 
 
 async def _db(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.store import Store, upgrade_database
+    from bot.bootstrap import open_storage
+    from bot.storage import upgrade_database
 
     if args.db_command == "upgrade":
         await upgrade_database(settings.database_url)
@@ -129,31 +132,25 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
     days = args.days if args.days is not None else settings.retention_days
     if days < 1:
         raise ConfigError("--days must be at least 1")
-    store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
-                             keep_user_ids=settings.keep_user_ids)
+    storage = await open_storage(settings)
     try:
-        deleted = await store.purge(older_than_days=days)
+        deleted = await storage.questions.purge(older_than_days=days)
     finally:
-        await store.close()
+        await storage.close()
     print(f"purged {deleted} row(s) older than {days} day(s)")
     return 0
 
 
 async def _report(settings: Settings, *, days: int, fmt: str) -> int:
-    from bot.knowledge import load_or_raise
-    from bot.reports import build_report, render_report
-    from bot.store import Store
+    from bot.bootstrap import open_service, shutdown_service
 
     if days < 1:
         raise ConfigError("--days must be at least 1")
-    knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
-    store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt,
-                             keep_user_ids=settings.keep_user_ids)
+    service = await open_service(settings)
     try:
-        report = await build_report(store, knowledge=knowledge, days=days, stale_days=settings.stale_days)
+        print(await service.report(days=days, fmt=fmt))
     finally:
-        await store.close()
-    print(render_report(report, fmt))
+        await shutdown_service(service)
     return 0
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
-from bot.knowledge import catalog_faq_ids
+from bot.core.config import Settings
+from bot.core.validation import catalog_faq_ids
 
 
 class EvalFileError(ValueError):
@@ -108,7 +108,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
 
 
 async def evaluate(settings: Settings, items: list[Item], catalog: frozenset[str] | None) -> list[Outcome]:
-    from bot.service import Service
+    from bot.core.service import Service
 
     service = await Service.create(settings)
     outcomes = []

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bot.guards import redact_secrets
+from bot.safety.redaction import redact_secrets
 
 __all__ = ["configure_logging", "log_event", "register_secret", "clear_secrets"]
 

@@ -1,15 +1,19 @@
-"""Slack handlers: thin adapters (parse, call `bot.service.Service`, render with `bot.blocks`, reply).
+"""Slack listeners: thin adapters (parse, call `bot.core.service.Service`, render with `bot.slack.blocks`,
+hand the messages to the delivery layer).
 
-Each module has `register(app, service, runtime)`; `register_all` wires them all onto a Bolt AsyncApp.
+Each module has `register(app, deps)`; `register_all` wires them all onto a Bolt AsyncApp. The
+composition root (`bot.bootstrap`) is the one place that calls it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.deps import Listeners
 
-def register_all(app: Any, service: Any, runtime: Any) -> None:
+
+def register_all(app: Any, deps: Listeners) -> None:
     from handlers import actions, commands, home, messages, onboarding
 
     for module in (messages, commands, actions, onboarding, home):
-        module.register(app, service, runtime)
+        module.register(app, deps)

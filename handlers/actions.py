@@ -6,44 +6,45 @@ import logging
 import re
 from typing import Any
 
-from bot import blocks as B
-from bot import messages as M
+from bot.core import messages as M
+from bot.core.reply import AskContext
+from bot.delivery.gateway import Outgoing
 from bot.logs import log_event
-from bot.reply import AskContext
-from bot.service import Service
+from bot.slack import blocks as B
+from bot.slack.deps import Listeners
+from bot.slack.outgoing import private_message
 from handlers import onboarding
-from handlers.runtime import Runtime
 
 log = logging.getLogger("sigsec.slack.actions")
 
 
-def register(app: Any, service: Service, runtime: Runtime) -> None:
+def register(app: Any, deps: Listeners) -> None:
     @app.action(B.FEEDBACK_YES)
     async def on_yes(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.spawn(feedback(service, runtime, body, respond, helpful=True), name="feedback_yes")
+        deps.tasks.spawn(feedback(deps, body, respond, helpful=True), name="feedback_yes")
 
     @app.action(B.FEEDBACK_NO)
     async def on_no(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.spawn(feedback(service, runtime, body, respond, helpful=False), name="feedback_no")
+        deps.tasks.spawn(feedback(deps, body, respond, helpful=False), name="feedback_no")
 
     @app.action(re.compile(rf"^{B.SUGGESTION_PREFIX}\d$"))
     async def on_pick(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.spawn(pick(service, runtime, body, respond), name="suggestion_pick")
+        deps.tasks.spawn(pick(deps, body, respond), name="suggestion_pick")
 
     @app.action(re.compile(rf"^{B.ONBOARD_PREFIX}[a-z]+$"))
     async def on_interest(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.spawn(interest(runtime, body, respond), name="onboard_interest")
+        deps.tasks.spawn(interest(deps, body, respond), name="onboard_interest")
 
     @app.action(B.HOME_ONBOARD)
     async def on_home_onboard(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id")
         if user:
-            runtime.spawn(onboarding.send_welcome(runtime, user), name="home_onboard")
+            deps.tasks.spawn(onboarding.send_welcome(deps, user), name="home_onboard")
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -60,65 +61,63 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None, bool]:
     return channel, thread_ts, bool(container.get("is_ephemeral")) or not message
 
 
-async def _tell(runtime: Runtime, body: dict[str, Any], respond: Any, blocks: list[Any], *,
+async def _tell(deps: Listeners, body: dict[str, Any], respond: Any, blocks: list[Any], *,
                 replace: bool = False) -> None:
     """Answer the clicker privately: via response_url when there is one, else ephemeral in the channel."""
     text = (B.as_dicts(blocks)[0].get("text") or {}).get("text", "")[:300] or M.SLACK_YES_FEEDBACK_THANKS
     user = (body.get("user") or {}).get("id")
     channel, _, _ = _where(body)
     if body.get("response_url"):
-        await runtime.respond(respond, response_type="ephemeral", replace_original=replace, text=text,
-                              blocks=B.as_dicts(blocks))
+        await deps.gateway.respond(respond, response_type="ephemeral", replace_original=replace, text=text,
+                                   blocks=B.as_dicts(blocks))
     elif channel and user:
-        await runtime.post_ephemeral(channel, user, text=text, blocks=B.as_dicts(blocks))
+        await deps.gateway.deliver(private_message(channel, user, text=text, blocks=blocks, thread_ts=None))
 
 
-async def feedback(service: Service, runtime: Runtime, body: dict[str, Any], respond: Any, *,
-                   helpful: bool) -> None:
+async def feedback(deps: Listeners, body: dict[str, Any], respond: Any, *, helpful: bool) -> None:
     value = B.decode_value(_action(body).get("value"))
     question_id = value.get("q") if isinstance(value.get("q"), int) else None
     faq_id = value.get("f") if isinstance(value.get("f"), str) else None
     user = (body.get("user") or {}).get("id")
-    if service.store is not None:
-        try:
-            await service.store.record_feedback(question_id=question_id, faq_id=faq_id, user_id=user,
-                                                helpful=helpful)
-        except Exception as exc:  # noqa: BLE001
-            log_event(log, "feedback_failed", error=type(exc).__name__)
-            await _tell(runtime, body, respond, B.text_blocks(M.SLACK_FEEDBACK_FAILED))
-            return
+    service = deps.service
+    try:
+        await service.record_feedback(question_id=question_id, faq_id=faq_id, user_id=user, helpful=helpful)
+    except Exception as exc:  # noqa: BLE001
+        log_event(log, "feedback_failed", error=type(exc).__name__)
+        await _tell(deps, body, respond, B.text_blocks(M.SLACK_FEEDBACK_FAILED))
+        return
     log_event(log, "feedback", faq_id=faq_id, helpful=helpful)
     if helpful:
-        await _tell(runtime, body, respond, B.text_blocks(M.SLACK_YES_FEEDBACK_THANKS))
+        await _tell(deps, body, respond, B.text_blocks(M.SLACK_YES_FEEDBACK_THANKS))
         return
     entry = service.knowledge.entry(faq_id) if faq_id else None
     route = service.knowledge.route(entry.owner) if entry and entry.owner else None
     owner = M.SLACK_NO_FEEDBACK_OWNER.format(channel=B.esc(route.channel), name=B.esc(route.name)) if route else ""
-    await _tell(runtime, body, respond,
+    await _tell(deps, body, respond,
                 B.text_blocks(M.SLACK_NO_FEEDBACK_THANKS.format(channel=M.HUMAN_CHANNEL, owner=owner)))
 
 
-async def pick(service: Service, runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
+async def pick(deps: Listeners, body: dict[str, Any], respond: Any) -> None:
     """Post the chosen "did you mean" answer where the suggestions were."""
     value = B.decode_value(_action(body).get("value"))
     entry_id = value.get("e") if isinstance(value.get("e"), str) else ""
     question_id = value.get("q") if isinstance(value.get("q"), int) else None
     user = (body.get("user") or {}).get("id")
     channel, thread_ts, ephemeral = _where(body)
-    reply = await service.answer_entry(entry_id, question_id=question_id,
+    reply = await deps.service.answer_entry(entry_id, question_id=question_id,
                                        context=AskContext(user_id=user, channel_id=channel, source="button"))
     if reply is None or reply.entry is None:
-        await _tell(runtime, body, respond,
+        await _tell(deps, body, respond,
                     B.text_blocks(M.SLACK_SUGGESTION_GONE.format(channel=M.HUMAN_CHANNEL)))
         return
     blocks = B.answer_blocks(reply.entry, question_id=question_id, route=reply.route)
     if ephemeral or not channel:
-        await _tell(runtime, body, respond, blocks, replace=True)
+        await _tell(deps, body, respond, blocks, replace=True)
     else:
-        await runtime.post(channel, text=B.fallback_text(reply), blocks=B.as_dicts(blocks), thread_ts=thread_ts)
+        await deps.gateway.deliver(Outgoing(channel, B.fallback_text(reply), B.as_dicts(blocks), thread_ts))
 
 
-async def interest(runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
+async def interest(deps: Listeners, body: dict[str, Any], respond: Any) -> None:
     key = str(_action(body).get("action_id", ""))[len(B.ONBOARD_PREFIX):]
     log_event(log, "onboard_interest", interest=key if key in B.INTERESTS else "other")
-    await _tell(runtime, body, respond, B.interest_blocks(key))
+    await _tell(deps, body, respond, B.interest_blocks(key))

@@ -2,92 +2,97 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
-from bot import blocks as B
-from bot import messages as M
+from bot.core import messages as M
+from bot.core.reply import AskContext
 from bot.logs import log_event
-from bot.reply import AskContext
-from bot.service import Service
-from handlers.runtime import Runtime
+from bot.slack import blocks as B
+from bot.slack.deps import Listeners
 
 log = logging.getLogger("sigsec.slack.commands")
+SUBCOMMANDS = {"ask", "onboard", "help", "report", "reload", ""}
 MAINTAINER_ONLY = {"report", "reload"}
 DEFAULT_REPORT_DAYS = 30
 
 
-def register(app: Any, service: Service, runtime: Runtime) -> None:
+def register(app: Any, deps: Listeners) -> None:
     @app.command("/sigsec")
     async def on_sigsec(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()  # within 3 s, always: the slow part runs after
-        runtime.spawn(handle(service, runtime, command, respond), name=f"command:{command.get('trigger_id')}")
+        deps.tasks.spawn(handle(deps, command, respond), name=f"command:{command.get('trigger_id')}")
 
 
-def is_maintainer(service: Service, user_id: str | None) -> bool:
-    return bool(user_id) and user_id in service.settings.maintainers
+def is_maintainer(deps: Listeners, user_id: str | None) -> bool:
+    return bool(user_id) and user_id in deps.settings.maintainers
 
 
-async def handle(service: Service, runtime: Runtime, command: dict[str, Any], respond: Any) -> None:
+def _loggable(sub: str) -> dict[str, Any]:
+    """A known subcommand by name; anything else (user text) only by length and a short hash."""
+    if sub in SUBCOMMANDS:
+        return {"sub": sub or "help"}
+    return {"sub": "unknown", "length": len(sub), "sha256": hashlib.sha256(sub.encode()).hexdigest()[:12]}
+
+
+async def handle(deps: Listeners, command: dict[str, Any], respond: Any) -> None:
     user, channel = command.get("user_id"), command.get("channel_id")
     sub, _, rest = (command.get("text") or "").strip().partition(" ")
     sub, rest = sub.lower(), rest.strip()
-    maintainer = is_maintainer(service, user)
-    log_event(log, "command", sub=sub[:20] or "help", maintainer=maintainer)
+    maintainer = is_maintainer(deps, user)
+    log_event(log, "command", maintainer=maintainer, **_loggable(sub))
     try:
-        blocks = await blocks_for(service, sub, rest, user=user, channel=channel, maintainer=maintainer)
+        blocks = await blocks_for(deps, sub, rest, user=user, channel=channel, maintainer=maintainer)
     except Exception as exc:  # noqa: BLE001 - tell the user, log the rest
-        log_event(log, "command_failed", sub=sub[:20], error=type(exc).__name__)
+        log_event(log, "command_failed", error=type(exc).__name__, **_loggable(sub))
         blocks = B.text_blocks(M.SLACK_ERROR.format(channel=M.HUMAN_CHANNEL))
-    await runtime.respond(respond, response_type="ephemeral", replace_original=False,
-                          text=_text_of(blocks), blocks=B.as_dicts(blocks))
+    await deps.gateway.respond(respond, response_type="ephemeral", replace_original=False,
+                               text=_text_of(blocks), blocks=B.as_dicts(blocks))
 
 
-async def blocks_for(service: Service, sub: str, rest: str, *, user: str | None, channel: str | None,
+async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, channel: str | None,
                      maintainer: bool) -> list[Any]:
     """The ephemeral answer to one subcommand."""
+    service = deps.service
     if sub in MAINTAINER_ONLY and not maintainer:
         return B.text_blocks(M.SLACK_MAINTAINERS_ONLY.format(sub=B.esc(sub)))
     if sub == "ask":
-        return await ask(service, rest, user=user, channel=channel)
+        return await ask(deps, rest, user=user, channel=channel)
     if sub == "onboard":
         return B.onboarding_blocks()
     if sub == "report":
-        return await report(service, rest)
+        return await report(deps, rest)
     if sub == "reload":
         problems = await service.reload()
         log_event(log, "reload", ok=not problems, problems=len(problems))
-        return B.reload_blocks(problems, entries=len(service.knowledge.entries),
-                               routes=len(service.knowledge.routes))
+        return B.reload_blocks(problems, entries=len(service.knowledge.entries), routes=len(service.knowledge.routes))
     if sub in ("", "help"):
         return B.help_blocks(is_maintainer=maintainer)
     prefix = M.SLACK_UNKNOWN_SUBCOMMAND.format(sub=B.esc(sub[:40]))
     return B.help_blocks(is_maintainer=maintainer, prefix=prefix)
 
 
-async def ask(service: Service, question: str, *, user: str | None, channel: str | None) -> list[Any]:
+async def ask(deps: Listeners, question: str, *, user: str | None, channel: str | None) -> list[Any]:
     if not question:
         return B.text_blocks(M.SLACK_ASK_EMPTY)
-    reply = await service.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command"))
-    blocks = B.reply_blocks(reply, knowledge=service.knowledge)
+    reply = await deps.service.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command"))
+    blocks = B.reply_blocks(reply, knowledge=deps.service.knowledge)
     if reply.private_notes:
         blocks += B.notes_blocks(reply.private_notes)
     return blocks
 
 
-async def report(service: Service, arg: str) -> list[Any]:
-    from bot.reports import build_report, render_report
-
+async def report(deps: Listeners, arg: str) -> list[Any]:
     days = DEFAULT_REPORT_DAYS
     if arg:
         if not arg.isdigit() or not 1 <= int(arg) <= 3650:
             return B.text_blocks(M.SLACK_REPORT_BAD_DAYS)
         days = int(arg)
-    if service.store is None:
+    text = await deps.service.report(days=days)
+    if text is None:
         return B.text_blocks(M.SLACK_HOME_REPORT_FAILED)
-    built = await build_report(service.store, knowledge=service.knowledge, days=days,
-                               stale_days=service.settings.stale_days)
-    return B.report_blocks(render_report(built, "text"), title=M.SLACK_REPORT_TITLE.format(days=days))
+    return B.report_blocks(text, title=M.SLACK_REPORT_TITLE.format(days=days))
 
 
 def _text_of(blocks: list[Any]) -> str:

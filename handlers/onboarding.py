@@ -1,8 +1,9 @@
 """Welcome: a one-time DM (Block Kit) to people who join ONBOARD_CHANNEL; also sent from App Home.
 
-The welcome content and its interest buttons are built in `bot.blocks.onboarding_blocks`; the buttons
-are answered in `handlers.actions`. `store.mark_welcomed` makes "at most once per person, ever" hold
-across restarts and replicas.
+The welcome content and its interest buttons are built in `bot.slack.blocks.onboarding_blocks`; the
+buttons are answered in `handlers.actions`. "At most once per person, ever" holds across restarts and
+replicas: a claim on the person guards the send, and the person is recorded as welcomed only after
+Slack accepted the message.
 """
 
 from __future__ import annotations
@@ -10,44 +11,47 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import blocks as B
-from bot import messages as M
+from bot.core import messages as M
+from bot.delivery.gateway import DeliveryError, Outgoing
 from bot.logs import log_event
-from bot.service import Service
-from handlers.messages import once
-from handlers.runtime import Runtime
+from bot.slack import blocks as B
+from bot.slack.deps import Listeners
 
 log = logging.getLogger("sigsec.slack.onboarding")
 
 
-def register(app: Any, service: Service, runtime: Runtime) -> None:
+def register(app: Any, deps: Listeners) -> None:
     @app.event("member_joined_channel")
     async def on_join(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
-        runtime.remember_identity(context)
-        channel = service.settings.onboard_channel
+        deps.identity.remember(context)
+        channel = deps.settings.onboard_channel
         user = event.get("user")
-        if not channel or event.get("channel") != channel or not user or user == runtime.bot_user_id:
+        if not channel or event.get("channel") != channel or not user or user == deps.identity.user_id:
             return
-        runtime.spawn(once(service, runtime, body, lambda: welcome_once(service, runtime, user)),
-                      name=f"welcome:{body.get('event_id')}")
+        deps.tasks.spawn(deps.claims.once(body.get("event_id"), lambda: welcome_once(deps, user)),
+                         name=f"welcome:{body.get('event_id')}")
 
 
-async def welcome_once(service: Service, runtime: Runtime, user: str) -> None:
-    """DM the welcome unless this person was ever welcomed before (needs the store)."""
-    if service.store is None:
+async def welcome_once(deps: Listeners, user: str) -> None:
+    """DM the welcome unless this person was ever welcomed before (needs storage)."""
+    storage = deps.service.storage
+    if storage is None:
         return
     try:
-        first_time = await service.store.mark_welcomed(user)
+        if await storage.claims.is_welcomed(user):
+            return
     except Exception as exc:  # noqa: BLE001 - no database, no promise of "once": skip
         log_event(log, "welcome_skipped", error=type(exc).__name__)
         return
-    if first_time:
-        await send_welcome(runtime, user)
+    key = "welcome-" + (storage.user_key(user) or "")
+    if await deps.claims.once(key, lambda: send_welcome(deps, user), stale_after=600):
+        await storage.claims.mark_welcomed(user)
 
 
-async def send_welcome(runtime: Runtime, user: str) -> None:
-    """Open the DM and post the onboarding blocks."""
-    channel = await runtime.open_dm(user)
-    if channel:
-        await runtime.post(channel, text=M.SLACK_WELCOME_TEXT, blocks=B.as_dicts(B.onboarding_blocks()))
-        log_event(log, "welcome_sent")
+async def send_welcome(deps: Listeners, user: str) -> None:
+    """Open the DM and post the onboarding blocks; raises DeliveryError when Slack did not take it."""
+    channel = await deps.gateway.open_dm(user)
+    if not channel:
+        raise DeliveryError("conversations.open failed")
+    await deps.gateway.deliver_all([Outgoing(channel, M.SLACK_WELCOME_TEXT, B.as_dicts(B.onboarding_blocks()))])
+    log_event(log, "welcome_sent")

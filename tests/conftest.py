@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
 
 import pytest
 
-from bot.config import mask
+from bot.core.config import mask
 
 T = TypeVar("T")
 
@@ -87,10 +87,10 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> TestDataba
 
 @pytest.fixture
 async def store(database: TestDatabase) -> AsyncIterator[Any]:
-    """A migrated `bot.store.Store` on each backend, user ids hashed with the default salt."""
-    from bot.store import Store
+    """A migrated `bot.storage.Storage` on each backend, user ids hashed with the default salt."""
+    from bot.storage import Storage
 
-    opened = await Store.open(database.url, connect_args=database.connect_args)
+    opened = await Storage.open(database.url, connect_args=database.connect_args)
     try:
         yield opened
     finally:
@@ -98,7 +98,7 @@ async def store(database: TestDatabase) -> AsyncIterator[Any]:
 
 
 # --------------------------------------------------------------------------- Slack end-to-end
-# The REAL app server (bot.app.SlackBot's aiohttp app) on 127.0.0.1 port 0, a tmp SQLite store, and a
+# The REAL app (bot.bootstrap.SlackBot: composition root, server, listeners) on 127.0.0.1 port 0, a tmp SQLite store, and a
 # mock Slack Web API (tests/support/mock_slack.py) that SLACK_API_URL points at. Requests are signed
 # like Slack signs them (tests/support/signed_client.py). Replies happen after the ack, so tests poll
 # the mock's recorded calls with a deadline (`await harness.mock.wait_for(...)`).
@@ -219,7 +219,7 @@ class SlackHarness:
 
     __test__ = False
 
-    bot: Any  # bot.app.SlackBot
+    bot: Any  # bot.bootstrap.SlackBot
     mock: Any  # support.mock_slack.MockSlack
     signer: Any  # support.signed_client.SlackSigner
     session: Any  # aiohttp.ClientSession
@@ -256,10 +256,8 @@ async def slack_factory(tmp_path: Path, mock_slack: Any, slack_knowledge: tuple[
     """`await slack_factory(WATCH_CHANNELS="C9", ...)`: start the real app with extra environment."""
     import aiohttp
 
-    from bot.app import SlackBot
-    from bot.config import load_settings
-    from bot.service import Service
-    from bot.store import Store
+    from bot.bootstrap import SlackBot, open_service
+    from bot.core.config import load_settings
     from support.signed_client import SlackSigner
 
     started: list[SlackHarness] = []
@@ -275,9 +273,8 @@ async def slack_factory(tmp_path: Path, mock_slack: Any, slack_knowledge: tuple[
             "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp_path / f'slack-{len(started)}.db'}",
             **env,
         })
-        store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt)
-        service = await Service.create(settings, store=store)
-        bot = SlackBot(settings, service, pace_seconds=pace_seconds)
+        service = await open_service(settings)
+        bot = SlackBot.build(settings, service, pace_seconds=pace_seconds)
         await bot.start(host="127.0.0.1", port=0)
         harness = SlackHarness(bot, mock_slack, SlackSigner(SLACK_SIGNING_SECRET), session, folder, routing)
         started.append(harness)

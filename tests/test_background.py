@@ -15,11 +15,13 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 import pytest
 from sqlalchemy import select, update
 
-from bot import blocks as B
-from bot import messages as M
-from bot.app import DIGEST_HOUR_UTC, DIGEST_WEEKDAY, SlackBot, seconds_until
-from bot.reply import AskContext, Reply, ReplyKind
-from bot.store import Store, processed_events, questions, retention_loop, utcnow
+from bot.slack import blocks as B
+from bot.core import messages as M
+from bot.bootstrap import SlackBot, open_service
+from bot.delivery.jobs import DIGEST_HOUR_UTC, DIGEST_WEEKDAY, retention_loop, seconds_until
+from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.storage import Storage, utcnow
+from bot.storage.schema import processed_events, questions
 
 UTC = dt.timezone.utc
 REPORT_CHANNEL = "CREPORT"
@@ -38,14 +40,14 @@ async def poll(check: Callable[[], Awaitable[bool]], *, timeout: float = 3.0, wh
         await asyncio.sleep(0.02)
 
 
-async def question_texts(store: Store) -> list[str]:
+async def question_texts(store: Storage) -> list[str]:
     async with store.engine.connect() as connection:
         return sorted((await connection.execute(select(questions.c.text))).scalars().all())
 
 
-async def log_unknown(store: Store, text: str, *, days_ago: float = 0) -> int:
-    reply = Reply(kind=ReplyKind.UNKNOWN, question=text, text="recorded", normalized=text.lower())
-    return await store.log_question(reply, AskContext(user_id="U1", channel_id="C1", source="mention"),
+async def log_unknown(store: Storage, text: str, *, days_ago: float = 0) -> int:
+    reply = Reply(kind=ReplyKind.UNKNOWN, question=text, message="recorded", normalized=text.lower())
+    return await store.questions.log_question(reply, AskContext(user_id="U1", channel_id="C1", source="mention"),
                                     asked_at=utcnow() - dt.timedelta(days=days_ago))
 
 
@@ -88,8 +90,7 @@ def test_seconds_until_defaults_to_now() -> None:
 @pytest.fixture
 async def make_bot(mock_slack, slack_knowledge, tmp_path) -> AsyncIterator[Callable[..., Awaitable[SlackBot]]]:
     """`await make_bot(**env)`: a SlackBot (no server, no background tasks) on the shared tmp database."""
-    from bot.config import load_settings
-    from bot.service import Service
+    from bot.core.config import load_settings
 
     folder, routing = slack_knowledge
     bots: list[SlackBot] = []
@@ -100,8 +101,7 @@ async def make_bot(mock_slack, slack_knowledge, tmp_path) -> AsyncIterator[Calla
             "KNOWLEDGE_DIR": str(folder), "ROUTING_FILE": str(routing), "REPORT_CHANNEL": REPORT_CHANNEL,
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'replicas.db'}", **env,
         })
-        store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt)
-        bot = SlackBot(settings, await Service.create(settings, store=store), pace_seconds=0.0)
+        bot = SlackBot.build(settings, await open_service(settings), pace_seconds=0.0)
         bots.append(bot)
         return bot
 
@@ -119,17 +119,17 @@ def digests(mock: Any) -> list[Any]:
 async def test_two_replicas_post_one_digest_per_week(make_bot, mock_slack) -> None:
     first, second = await make_bot(), await make_bot()
     monday = at(2025, 3, 3, 16)
-    assert sorted(await asyncio.gather(first.post_digest(now=monday), second.post_digest(now=monday))) == [False, True]
+    assert sorted(await asyncio.gather(first.digest().post(now=monday), second.digest().post(now=monday))) == [False, True]
     [call] = await mock_slack.wait_for("chat.postMessage", channel=REPORT_CHANNEL)
     assert call.body["text"] == M.SLACK_DIGEST_TITLE
     assert call.blocks[0]["type"] == "header" and B.validate_blocks(call.blocks) == []
 
     # Later the same ISO week, from either replica: nothing more.
-    assert await second.post_digest(now=monday + dt.timedelta(days=3)) is False
-    assert await first.post_digest(now=monday + dt.timedelta(days=6, hours=7)) is False  # Sunday 23:00
+    assert await second.digest().post(now=monday + dt.timedelta(days=3)) is False
+    assert await first.digest().post(now=monday + dt.timedelta(days=6, hours=7)) is False  # Sunday 23:00
     # The next week: exactly one more.
     next_week = monday + dt.timedelta(days=7)
-    assert sorted(await asyncio.gather(second.post_digest(now=next_week), first.post_digest(now=next_week))) == [
+    assert sorted(await asyncio.gather(second.digest().post(now=next_week), first.digest().post(now=next_week))) == [
         False, True]
     await mock_slack.wait_for("chat.postMessage", count=2, channel=REPORT_CHANNEL)
     await mock_slack.settle(0.2)
@@ -138,10 +138,10 @@ async def test_two_replicas_post_one_digest_per_week(make_bot, mock_slack) -> No
 
 async def test_digest_weeks_are_iso_weeks_across_the_new_year(make_bot, mock_slack) -> None:
     bot = await make_bot()
-    assert await bot.post_digest(now=at(2024, 12, 30, 16)) is True  # Monday of ISO week 2025-W01
-    assert await bot.post_digest(now=at(2025, 1, 2, 16)) is False  # same ISO week, new calendar year
-    assert await bot.post_digest(now=at(2025, 1, 6, 16)) is True  # 2025-W02
-    async with bot.service.store.engine.connect() as connection:
+    assert await bot.digest().post(now=at(2024, 12, 30, 16)) is True  # Monday of ISO week 2025-W01
+    assert await bot.digest().post(now=at(2025, 1, 2, 16)) is False  # same ISO week, new calendar year
+    assert await bot.digest().post(now=at(2025, 1, 6, 16)) is True  # 2025-W02
+    async with bot.service.storage.engine.connect() as connection:
         keys = (await connection.execute(select(processed_events.c.event_id, processed_events.c.state))).all()
     assert sorted(keys) == [("digest-2025-W01", "done"), ("digest-2025-W02", "done")]
     assert len(digests(mock_slack)) == 2
@@ -153,9 +153,9 @@ async def test_digest_escapes_user_text(make_bot, mock_slack) -> None:
     bot = await make_bot()
     question = "why does <!channel> ping everyone from <tag> & <ftp://evil.example|certs> in kubelet?"
     for user in ("U1", "U2", "U3"):
-        reply = Reply(kind=ReplyKind.UNKNOWN, question=question, text="recorded", normalized=question.lower())
-        await bot.service.store.log_question(reply, AskContext(user_id=user, channel_id="C1", source="mention"))
-    assert await bot.post_digest(now=at(2025, 3, 3, 16)) is True
+        reply = Reply(kind=ReplyKind.UNKNOWN, question=question, message="recorded", normalized=question.lower())
+        await bot.service.storage.questions.log_question(reply, AskContext(user_id=user, channel_id="C1", source="mention"))
+    assert await bot.digest().post(now=at(2025, 3, 3, 16)) is True
     [call] = digests(mock_slack)
     posted = "\n".join(block["text"]["text"] for block in call.blocks)
     visible = posted.replace("\u200b", "")  # the text report puts a zero-width space after '@'
@@ -168,7 +168,7 @@ async def test_digest_escapes_user_text(make_bot, mock_slack) -> None:
 async def test_digest_needs_a_report_channel(make_bot, mock_slack) -> None:
     bot = await make_bot(REPORT_CHANNEL="")
     assert bot.settings.report_channel in (None, "")
-    assert await bot.post_digest(now=at(2025, 3, 3, 16)) is False
+    assert await bot.digest().post(now=at(2025, 3, 3, 16)) is False
     await mock_slack.settle(0.1)
     assert mock_slack.find("chat.postMessage") == []
 
@@ -177,15 +177,15 @@ async def test_digest_needs_a_report_channel(make_bot, mock_slack) -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'retention.db'}")
+async def store(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'retention.db'}")
     try:
         yield store
     finally:
         await store.close()
 
 
-async def test_retention_loop_purges_old_rows_on_every_pass_and_keeps_new_ones(store: Store) -> None:
+async def test_retention_loop_purges_old_rows_on_every_pass_and_keeps_new_ones(store: Storage) -> None:
     await log_unknown(store, "old", days_ago=31)
     await log_unknown(store, "recent", days_ago=29)
     await log_unknown(store, "today")
@@ -214,7 +214,7 @@ async def test_retention_loop_purges_old_rows_on_every_pass_and_keeps_new_ones(s
     assert task.cancelled()
 
 
-async def test_retention_loop_can_be_cancelled_in_the_middle_of_a_purge(store: Store, monkeypatch) -> None:
+async def test_retention_loop_can_be_cancelled_in_the_middle_of_a_purge(store: Storage, monkeypatch) -> None:
     started = asyncio.Event()
 
     async def slow_purge(**_: Any) -> int:
@@ -222,7 +222,7 @@ async def test_retention_loop_can_be_cancelled_in_the_middle_of_a_purge(store: S
         await asyncio.sleep(10)
         return 0
 
-    monkeypatch.setattr(store, "purge", slow_purge)
+    monkeypatch.setattr(store.questions, "purge", slow_purge)
     task = asyncio.create_task(retention_loop(store, 30, interval=0.01))
     await asyncio.wait_for(started.wait(), timeout=2)
     task.cancel()
@@ -232,12 +232,12 @@ async def test_retention_loop_can_be_cancelled_in_the_middle_of_a_purge(store: S
 
 async def test_running_app_purges_at_start_and_stop_cancels_its_background_tasks(slack_factory, tmp_path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'app-retention.db'}"
-    async with await Store.open(url) as seed:
+    async with await Storage.open(url) as seed:
         await log_unknown(seed, "ancient", days_ago=400)
         await log_unknown(seed, "fresh", days_ago=1)
     app = await slack_factory(database_url=url, RETENTION_DAYS="30", REPORT_CHANNEL=REPORT_CHANNEL)
-    store = app.bot.service.store
-    background = {task.get_name(): task for task in app.bot._background}
+    store = app.bot.service.storage
+    background = {task.get_name(): task for task in app.bot.jobs}
     assert set(background) == {"retention", "digest"}
 
     async def purged() -> bool:
@@ -247,19 +247,15 @@ async def test_running_app_purges_at_start_and_stop_cancels_its_background_tasks
     assert not any(task.done() for task in background.values())
     await asyncio.wait_for(app.bot.stop(), timeout=4)
     assert all(task.cancelled() for task in background.values())
-    assert app.bot._background == []
+    assert app.bot.jobs == []
     assert digests(app.mock) == []  # the digest waits for Monday 16:00 UTC; stopping posts nothing
 
 
-async def test_failed_digest_is_retried_once_its_claim_goes_stale(make_bot, mock_slack, monkeypatch) -> None:
-    import bot.app as app_module
-
+async def test_failed_digest_releases_its_claim_and_is_retried(make_bot, mock_slack) -> None:
     first, second = await make_bot(), await make_bot()
     monday = at(2025, 3, 3, 16)
     mock_slack.fail_next["chat.postMessage"] = "channel_not_found"
-    assert await first.post_digest(now=monday) is None  # failed: the week is not marked done
-    assert await second.post_digest(now=monday) is False  # the claim is still fresh
-    monkeypatch.setattr(app_module, "DIGEST_CLAIM_STALE_S", 0)
-    assert await second.post_digest(now=monday) is True  # stale claim taken over, posted
-    assert await first.post_digest(now=monday) is False  # and done for the week
+    assert await first.digest().post(now=monday) is None  # failed: the week is not marked done
+    assert await second.digest().post(now=monday) is True  # the released claim is taken at once, posted
+    assert await first.digest().post(now=monday) is False  # and done for the week
     assert len(digests(mock_slack)) == 2  # the failed attempt and the real one

@@ -1,4 +1,4 @@
-"""bot.blocks: every view renders through slack_sdk models, escapes user text and stays within Slack limits."""
+"""bot.slack.blocks: every view renders through slack_sdk models, escapes user text and stays within Slack limits."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bot import blocks as B
-from bot import messages as M
-from bot.knowledge import FaqEntry, Route
-from bot.reply import Reply, ReplyKind
+from bot.slack import blocks as B
+from bot.core import messages as M
+from bot.core.knowledge import FaqEntry, Route
+from bot.core.reply import Reply, ReplyKind
 
 ROUTE = Route(id="sig-auth", name="SIG Auth", channel="#sig-auth", link="https://example.org/sig-auth")
 ENTRY = FaqEntry(id="pss", question="What are the <b>Pod Security</b> Standards & modes?",
@@ -24,7 +24,7 @@ def dumped(blocks) -> str:
 
 
 def test_answer_view_has_answer_links_owner_and_feedback_buttons() -> None:
-    reply = Reply(ReplyKind.ANSWERED, question="q", text="t", entry=ENTRY, route=ROUTE, question_id=42)
+    reply = Reply(ReplyKind.ANSWERED, question="q", message="t", entry=ENTRY, route=ROUTE, question_id=42)
     blocks = B.reply_blocks(reply)
     assert B.validate_blocks(blocks) == []
     data = B.as_dicts(blocks)
@@ -41,7 +41,7 @@ def test_answer_view_has_answer_links_owner_and_feedback_buttons() -> None:
 
 def test_suggestions_view_has_at_most_three_buttons_within_limits() -> None:
     long = FaqEntry(id="x" * 40, question="How " + "very " * 40 + "long?", answer="a")
-    reply = Reply(ReplyKind.SUGGESTIONS, question="q", text="t", suggestions=(ENTRY, long, ENTRY, long),
+    reply = Reply(ReplyKind.SUGGESTIONS, question="q", message="t", suggestions=(ENTRY, long, ENTRY, long),
                   question_id=7)
     blocks = B.reply_blocks(reply)
     assert B.validate_blocks(blocks) == []
@@ -55,7 +55,7 @@ def test_suggestions_view_has_at_most_three_buttons_within_limits() -> None:
 @pytest.mark.parametrize("kind", [ReplyKind.ROUTED, ReplyKind.UNKNOWN])
 def test_routed_and_unknown_are_honest_and_name_a_human_channel(kind: ReplyKind) -> None:
     route = ROUTE if kind is ReplyKind.ROUTED else None
-    reply = Reply(kind, question="q", text="", route=route)
+    reply = Reply(kind, question="q", message="", route=route)
     text = dumped(B.reply_blocks(reply))
     assert "recorded" in text
     assert ("#sig-auth" if route else "#sig-security") in text
@@ -63,14 +63,14 @@ def test_routed_and_unknown_are_honest_and_name_a_human_channel(kind: ReplyKind)
 
 
 def test_private_view_explains_private_reporting() -> None:
-    reply = Reply(ReplyKind.PRIVATE, question="q", text=M.PRIVATE_REPORT, private_only=True)
+    reply = Reply(ReplyKind.PRIVATE, question="q", message=M.PRIVATE_REPORT, private_only=True)
     text = dumped(B.reply_blocks(reply))
     assert "security@kubernetes.io" in text and "delete or edit" in text
     assert B.validate_blocks(B.reply_blocks(reply)) == []
 
 
 def test_limited_view_and_notes() -> None:
-    reply = Reply(ReplyKind.LIMITED, question="q", text=M.RATE_LIMITED.format(limit=10), private_only=True)
+    reply = Reply(ReplyKind.LIMITED, question="q", message=M.RATE_LIMITED.format(limit=10), private_only=True)
     assert "wait" in dumped(B.reply_blocks(reply))
     notes = B.notes_blocks(["found <secret> & more"])
     assert "&lt;secret&gt; &amp; more" in dumped(notes)
@@ -107,23 +107,26 @@ def test_validate_blocks_catches_limits() -> None:
         B.button("b", "a", "v" * 2001)
 
 
-def test_render_text_is_plain() -> None:
-    reply = Reply(ReplyKind.ANSWERED, question="q", text="t", entry=ENTRY, route=ROUTE, private_notes=("note",))
-    text = B.render_text(reply)
+def test_plain_text_rendering_has_no_markup() -> None:
+    from bot.core.render import plain_text
+
+    reply = Reply(ReplyKind.ANSWERED, question="q", message="t", entry=ENTRY, route=ROUTE, private_notes=("note",))
+    text = plain_text(reply)
     assert ENTRY.answer in text and "&amp;" not in text and "#sig-auth" in text and "note" in text
-    sugg = Reply(ReplyKind.SUGGESTIONS, question="q", text="t", suggestions=(ENTRY,))
-    assert "Did you mean" in B.render_text(sugg)
-    unknown = Reply(ReplyKind.UNKNOWN, question="q", text="I don't know.")
-    assert B.render_text(unknown) == "I don't know."
+    assert "*" not in text.replace(ENTRY.answer, "")  # mrkdwn of our own sentences is made plain
+    sugg = Reply(ReplyKind.SUGGESTIONS, question="q", message="t", suggestions=(ENTRY,))
+    assert "Did you mean" in plain_text(sugg)
+    unknown = Reply(ReplyKind.UNKNOWN, question="q", message="I don't know.")
+    assert plain_text(unknown).splitlines()[0] == "I don't know."
 
 
 @settings(max_examples=150, deadline=None)
 @given(question=st.text(max_size=400), answer=st.text(min_size=1, max_size=3000))
 def test_any_text_renders_valid_blocks(question: str, answer: str) -> None:
     entry = FaqEntry(id="e", question=question or "q", answer=answer, links=())
-    for reply in (Reply(ReplyKind.ANSWERED, question=question, text="", entry=entry, question_id=1),
-                  Reply(ReplyKind.SUGGESTIONS, question=question, text="", suggestions=(entry,) * 3),
-                  Reply(ReplyKind.UNKNOWN, question=question, text="", private_notes=(question,))):
+    for reply in (Reply(ReplyKind.ANSWERED, question=question, message="", entry=entry, question_id=1),
+                  Reply(ReplyKind.SUGGESTIONS, question=question, message="", suggestions=(entry,) * 3),
+                  Reply(ReplyKind.UNKNOWN, question=question, message="", private_notes=(question,))):
         blocks = B.reply_blocks(reply) + B.notes_blocks(reply.private_notes)
         assert B.validate_blocks(blocks) == []
     answer_texts = [b["text"]["text"] for b in B.as_dicts(B.answer_blocks(entry))[:2]]
@@ -131,12 +134,12 @@ def test_any_text_renders_valid_blocks(question: str, answer: str) -> None:
 
 
 def test_private_reply_with_fallback_answers_renders_buttons():
-    from bot.blocks import as_dicts, decode_value, reply_blocks, validate_blocks
-    from bot.knowledge import FaqEntry
-    from bot.reply import Reply, ReplyKind
+    from bot.slack.blocks import as_dicts, decode_value, reply_blocks, validate_blocks
+    from bot.core.knowledge import FaqEntry
+    from bot.core.reply import Reply, ReplyKind
 
     entry = FaqEntry(id="kubelet-security", question="How is the kubelet secured?", answer="a")
-    reply = Reply(ReplyKind.PRIVATE, question="x", text="t", suggestions=(entry,), private_only=True, question_id=7)
+    reply = Reply(ReplyKind.PRIVATE, question="x", message="t", suggestions=(entry,), private_only=True, question_id=7)
     blocks = as_dicts(reply_blocks(reply))
     validate_blocks(blocks)
     actions = [b for b in blocks if b["type"] == "actions"]

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from bot.cli import main
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 from bot.evaluation import Item, score, summarize
 
 CATALOG = PROJECT_ROOT.parent / "shared" / "knowledge-catalog.yaml"

@@ -10,8 +10,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.disclosure import (TRAINING_FILES, DisclosureModel, assess_disclosure, default_model, load_examples,
-                            looks_like_private_report)
+from bot.safety.disclosure import (TRAINING_FILES, DisclosureModel, PrivateReportCheck, assess_disclosure,
+                                   load_examples)
+
+CHECK = PrivateReportCheck.load()
+looks_like_private_report = CHECK.is_report
 
 BLIND = Path(__file__).parent / "data" / "disclosure-blind.yaml"
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev-questions.yaml"
@@ -121,5 +124,5 @@ def test_shared_eval_questions_flag_only_first_hand_reports():
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=400))
 def test_never_raises(text):
-    assert 0.0 <= default_model().probability(text) <= 1.0
+    assert 0.0 <= CHECK.probability(text) <= 1.0
     assert 0.0 <= assess_disclosure(text).score <= 1.0

@@ -5,13 +5,13 @@ from __future__ import annotations
 from support.signed_client import mention_event
 from sqlalchemy import text
 
-from bot import blocks as B
+from bot.slack import blocks as B
 
 MAINTAINER = "UMAINT"
 
 
 async def feedback_rows(app) -> list[tuple]:
-    async with app.bot.service.store.engine.connect() as connection:
+    async with app.bot.service.storage.engine.connect() as connection:
         return (await connection.execute(text("SELECT question_id, faq_id, helpful FROM feedback"))).all()
 
 

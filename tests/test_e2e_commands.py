@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot import blocks as B
+from bot.slack import blocks as B
 
 MAINTAINER = "UMAINT"  # conftest: SLACK_MAINTAINER
 

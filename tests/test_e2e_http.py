@@ -7,7 +7,7 @@ import time
 
 from support.signed_client import mention_event, sign
 
-from bot import blocks as B
+from bot.slack import blocks as B
 
 
 async def test_url_verification_echoes_challenge(slack_app) -> None:
@@ -59,12 +59,12 @@ async def test_healthz_200_when_knowledge_and_database_are_up(slack_app) -> None
 
 
 async def test_healthz_503_when_database_is_down(slack_app) -> None:
-    await slack_app.bot.service.store.engine.dispose()
+    await slack_app.bot.service.storage.engine.dispose()
 
     async def down() -> bool:
         return False
 
-    slack_app.bot.service.store.ping = down
+    slack_app.bot.service.storage.ping = down
     status, body = await slack_app.get("/healthz")
     assert status == 503
     assert json.loads(body)["database"] is False
@@ -128,8 +128,8 @@ def plain_lines(text: str) -> list[str]:
 
 
 async def test_startup_errors_are_one_clear_line(mock_slack, slack_knowledge, tmp_path, capsys) -> None:
-    from bot.app import run
-    from bot.config import load_settings
+    from bot.bootstrap import run
+    from bot.core.config import load_settings
 
     folder, routing = slack_knowledge
     env = {"SLACK_BOT_TOKEN": "xoxb-test-0000-token", "SLACK_SIGNING_SECRET": "s", "PORT": "0",

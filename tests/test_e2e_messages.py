@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support.signed_client import mention_event, message_event
 
-from bot import blocks as B
+from bot.slack import blocks as B
 
 ANSWERABLE = "what are the pod security standards?"
 UNSURE = "secret encryption vault"
@@ -82,7 +82,7 @@ async def test_shadow_mode_handles_but_posts_nothing_in_channels(slack_factory) 
     await app.event(mention_event(PRIVATE, channel="C1"))
     await app.mock.settle(0.5)
     assert app.mock.posts() == []
-    popular = await app.bot.service.store.popular_entries(days=1)
+    popular = await app.bot.service.storage.questions.popular_entries(days=1)
     assert popular and popular[0][1] == 2  # both questions were handled and logged
 
 
@@ -171,5 +171,5 @@ async def test_secret_is_redacted_and_warned_privately(slack_app) -> None:
     assert warning.body["user"] == "ULEAKER" and "rotate" in warning.all_text
     for call in slack_app.mock.calls:
         assert SECRET not in str(call.body)
-    stored = await slack_app.bot.service.store.popular_entries(days=1)
+    stored = await slack_app.bot.service.storage.questions.popular_entries(days=1)
     assert stored  # the question was still answered and logged

@@ -26,7 +26,7 @@ from support.mock_slack import (
 )
 from support.signed_client import SlackSigner, mention_event
 
-from bot import blocks as B
+from bot.slack import blocks as B
 
 BOT_TOKEN = "xoxb-test-0000-token"
 ANSWERABLE = "what are the pod security standards?"
@@ -44,23 +44,19 @@ def socket_env(mock: Any, knowledge: tuple[Path, Path], tmp_path: Path, **extra:
 @pytest.fixture
 async def socket_bot(mock_slack, slack_knowledge, tmp_path) -> AsyncIterator[Any]:
     """The app started the way `run()` starts it in Socket Mode (no /slack/events, then the socket)."""
-    from bot.app import SlackBot
-    from bot.config import load_settings
-    from bot.service import Service
-    from bot.store import Store
+    from bot.bootstrap import SlackBot, open_service
+    from bot.core.config import load_settings
 
     settings = load_settings(socket_env(mock_slack, slack_knowledge, tmp_path))
     assert settings.slack_mode == "socket"
-    store = await Store.open(settings.database_url, user_id_salt=settings.user_id_salt)
-    service = await Service.create(settings, store=store)
-    bot = SlackBot(settings, service, pace_seconds=0.0)
+    bot = SlackBot.build(settings, await open_service(settings), pace_seconds=0.0)
     handler = None
     try:
         await bot.start(host="127.0.0.1", port=0, events=False)
         auth = await bot.client.auth_test()
-        bot.runtime.bot_user_id, bot.runtime.bot_id = auth.get("user_id"), auth.get("bot_id")
+        bot.deps.identity.user_id, bot.deps.identity.bot_id = auth.get("user_id"), auth.get("bot_id")
         await bot.start_socket_mode()
-        handler = bot._socket
+        handler = bot.server._socket
         await mock_slack.wait_connected()
         yield bot
     finally:
@@ -162,8 +158,8 @@ def plain_lines(text: str) -> list[str]:
 
 async def test_run_exits_with_one_line_when_the_app_token_is_refused(mock_slack, slack_knowledge, tmp_path,
                                                                    capsys) -> None:
-    from bot.app import run
-    from bot.config import load_settings
+    from bot.bootstrap import run
+    from bot.core.config import load_settings
 
     env = socket_env(mock_slack, slack_knowledge, tmp_path, SLACK_APP_TOKEN="xapp-1-A0001-9999-revoked")
     code = await asyncio.wait_for(run(load_settings(env)), timeout=4)  # the SDK alone would retry forever
@@ -175,8 +171,8 @@ async def test_run_exits_with_one_line_when_the_app_token_is_refused(mock_slack,
 
 
 async def test_run_serves_socket_mode_until_sigterm(mock_slack, slack_knowledge, tmp_path, capsys) -> None:
-    from bot.app import run
-    from bot.config import load_settings
+    from bot.bootstrap import run
+    from bot.core.config import load_settings
 
     before = signal.getsignal(signal.SIGTERM)
     task = asyncio.create_task(run(load_settings(socket_env(mock_slack, slack_knowledge, tmp_path))))

@@ -1,4 +1,4 @@
-"""Tests for bot.guards (bounding, redaction, escaping, rate limiting) and bot.logs."""
+"""Tests for bot.safety (bounding, redaction, escaping, rate limiting) and bot.logs."""
 
 from __future__ import annotations
 
@@ -14,15 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import logs
-from bot.guards import (
-    BoundedText,
-    RateLimiter,
-    bound_input,
-    escape_mrkdwn,
-    is_meaningful,
-    redact_secrets,
-    truncate_for_block,
-)
+from bot.safety.bounds import BoundedText, bound_input, is_meaningful
+from bot.safety.escaping import escape_mrkdwn, truncate_for_block
+from bot.safety.ratelimit import RateLimiter
+from bot.safety.redaction import redact_secrets
 
 
 # Fake credentials, built so the literal strings in this file do not look like live secrets.

@@ -108,8 +108,8 @@ async def test_malformed_requests_never_5xx_and_server_survives(slack_app) -> No
             if not ok:
                 failures.append(f"{label}: {response.status} for {raw[:80]!r} {headers.get('Content-Type')}")
     assert failures == []
-    await slack_app.bot.runtime.drain(timeout=5)  # background work from odd-but-valid payloads finishes
-    slack_app.bot.runtime.closing = False
+    await slack_app.bot.deps.tasks.drain(timeout=5)  # background work from odd-but-valid payloads finishes
+    slack_app.bot.deps.tasks.closing = False
     assert (await slack_app.get("/healthz"))[0] == 200
 
 

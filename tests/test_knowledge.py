@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.knowledge import (KnowledgeError, check_catalog, check_sigs, load_knowledge, load_or_raise)
+from bot.core.config import PROJECT_ROOT
+from bot.core.knowledge import KnowledgeError, load_knowledge, load_or_raise
+from bot.core.validation import check_catalog, check_sigs
 
 SHARED = PROJECT_ROOT.parent / "shared"
 

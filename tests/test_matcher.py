@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import load_settings
-from bot.knowledge import FaqEntry, OffTopic, load_or_raise
-from bot.matcher import Decision, Matcher
-from bot.router import Router
-from bot.service import Brain
-from bot.text import Shorthand, normalize, stem, terms
+from bot.core.config import load_settings
+from bot.core.knowledge import FaqEntry, OffTopic, load_or_raise
+from bot.core.matcher import Decision, Matcher
+from bot.core.router import Router
+from bot.core.service import Brain
+from bot.core.text import Shorthand, normalize, stem, terms
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_router_owner_prior_scales_with_belief(brain):
 
 
 def test_router_shared_terms_are_split():
-    from bot.knowledge import Route
+    from bot.core.knowledge import Route
 
     routes = [Route(id="a", name="A", channel="#a", link="https://a.example", terms=("shared", "alpha")),
               Route(id="b", name="B", channel="#b", link="https://b.example", terms=("shared",))]

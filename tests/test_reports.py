@@ -14,10 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from bot.knowledge import FaqEntry, KnowledgeBase, Route
-from bot.reply import AskContext, Reply, ReplyKind
-from bot.reports import FORMATS, build_report, cluster_keys, content_key, md_escape, render_report
-from bot.store import Store, feedback
+from bot.core.knowledge import FaqEntry, KnowledgeBase, Route
+from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.reports import FORMATS, build_report, render_report
+from bot.reports.formats import md_escape
+from bot.reports.gaps import cluster_keys, content_key
+from bot.storage import Storage
+from bot.storage.schema import feedback
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 SIG_AUTH = Route(id="sig-auth", name="SIG Auth", channel="#sig-auth", link="https://github.com/kubernetes/community")
@@ -32,18 +35,18 @@ KB = KnowledgeBase(entries=(FRESH, OLD, BORDER), routes=(SIG_AUTH, SIG_NODE))
 PRIVATE_TEXT = "0day RCE in kubelet, exploit attached"
 
 
-async def ask(store: Store, question: str, *, user: str | None = "U1", kind: ReplyKind = ReplyKind.UNKNOWN,
+async def ask(store: Storage, question: str, *, user: str | None = "U1", kind: ReplyKind = ReplyKind.UNKNOWN,
               days_ago: float = 1, channel: str | None = "C1", route: Route | None = None,
               entry: FaqEntry | None = None, confidence: float = 0.0, suggestions: tuple = (),
               normalized: str | None = None) -> int:
-    reply = Reply(kind=kind, question=question, text="...", entry=entry, confidence=confidence,
+    reply = Reply(kind=kind, question=question, message="...", entry=entry, confidence=confidence,
                   suggestions=suggestions, route=route,
                   normalized=question.lower().strip("?! ") if normalized is None else normalized)
-    return await store.log_question(reply, AskContext(user_id=user, channel_id=channel, source="mention"),
+    return await store.questions.log_question(reply, AskContext(user_id=user, channel_id=channel, source="mention"),
                                     asked_at=NOW - dt.timedelta(days=days_ago))
 
 
-async def seed(store: Store) -> dict[str, int]:
+async def seed(store: Storage) -> dict[str, int]:
     ids: dict[str, int] = {}
     # Four people, three phrasings (one misspelt) of one question.
     await ask(store, "How do I report a vulnerability?", user="U1", route=SIG_AUTH, days_ago=20)
@@ -63,14 +66,14 @@ async def seed(store: Store) -> dict[str, int]:
     await ask(store, "how do I rotate certs", user="U8", kind=ReplyKind.ANSWERED, entry=OLD, confidence=0.9)
     ids["picked"] = await ask(store, "cert rotation?", user="U8", kind=ReplyKind.SUGGESTIONS,
                               suggestions=(OLD,), confidence=0.4)
-    await store.record_suggestion_pick(question_id=ids["picked"], faq_id="rotate-certs")
+    await store.questions.record_suggestion_pick(question_id=ids["picked"], faq_id="rotate-certs")
     # Confident, but rated not helpful: a gap.
     ids["unhelpful"] = await ask(store, "how to renew kubelet serving certificates", user="U10",
                                  kind=ReplyKind.ANSWERED, entry=OLD, confidence=0.92)
-    await store.record_feedback(question_id=ids["unhelpful"], faq_id="rotate-certs", user_id="U10", helpful=False)
-    await store.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U11", helpful=False)
-    await store.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U12", helpful=True)
-    await store.record_feedback(question_id=None, faq_id="psa", user_id="U12", helpful=True)
+    await store.questions.record_feedback(question_id=ids["unhelpful"], faq_id="rotate-certs", user_id="U10", helpful=False)
+    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U11", helpful=False)
+    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U12", helpful=True)
+    await store.questions.record_feedback(question_id=None, faq_id="psa", user_id="U12", helpful=True)
     async with store.engine.begin() as connection:  # votes are stamped "now"; move them into the window
         await connection.execute(update(feedback).values(created_at=NOW - dt.timedelta(hours=1)))
     # Outside the window, and a private report.
@@ -86,7 +89,7 @@ def by_example(report, needle: str):
     return matches[0]
 
 
-async def test_gaps_are_grouped_ranked_and_explained(store: Store) -> None:
+async def test_gaps_are_grouped_ranked_and_explained(store: Storage) -> None:
     await seed(store)
     report = await build_report(store, knowledge=KB, days=30, now=NOW)
 
@@ -115,7 +118,7 @@ async def test_gaps_are_grouped_ranked_and_explained(store: Store) -> None:
     assert report.total_questions == 18  # the 45-day-old question is outside the window
 
 
-async def test_top_answered_worst_rated_and_stale(store: Store) -> None:
+async def test_top_answered_worst_rated_and_stale(store: Storage) -> None:
     await seed(store)
     report = await build_report(store, knowledge=KB, days=30, stale_days=365, now=NOW)
     assert report.top_answered == [("rotate-certs", 3), ("psa", 1)]
@@ -128,7 +131,7 @@ async def test_top_answered_worst_rated_and_stale(store: Store) -> None:
     assert {s.id for s in later.stale} == {"rotate-certs", "psa"}
 
 
-async def test_limit_and_threshold(store: Store) -> None:
+async def test_limit_and_threshold(store: Storage) -> None:
     await seed(store)
     strict = await build_report(store, knowledge=KB, now=NOW, low_confidence=0.3, limit=2)
     assert len(strict.gaps) == 2 and strict.gap_groups == 5
@@ -137,7 +140,7 @@ async def test_limit_and_threshold(store: Store) -> None:
     assert psa[0].reasons == {"suggestions_unpicked": 1}  # 0.5 is confident enough at 0.3
 
 
-async def test_every_format_parses_and_carries_the_fields(store: Store) -> None:
+async def test_every_format_parses_and_carries_the_fields(store: Storage) -> None:
     await seed(store)
     await ask(store, "=HYPERLINK(\"http://evil\") how do I <@U0ADMIN> get <!channel> *scanned*?", user="U30")
     report = await build_report(store, knowledge=KB, days=30, now=NOW)
@@ -177,7 +180,7 @@ async def test_every_format_parses_and_carries_the_fields(store: Store) -> None:
     assert "rotate-certs" in text
 
 
-async def test_empty_store_renders(store: Store) -> None:
+async def test_empty_store_renders(store: Storage) -> None:
     report = await build_report(store, knowledge=KnowledgeBase(entries=(), routes=()), now=NOW)
     assert report.gaps == [] and report.total_questions == 0
     for fmt in FORMATS:
@@ -187,7 +190,7 @@ async def test_empty_store_renders(store: Store) -> None:
         render_report(report, "html")
 
 
-async def test_without_normalized_text_falls_back_to_the_question(store: Store) -> None:
+async def test_without_normalized_text_falls_back_to_the_question(store: Storage) -> None:
     await ask(store, "How do I scan images?", user="U1", normalized="")
     await ask(store, "how do i scan images", user="U2", normalized="")
     report = await build_report(store, knowledge=KB, now=NOW)

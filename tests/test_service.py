@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import PROJECT_ROOT, load_settings
-from bot.reply import AskContext, ReplyKind
-from bot.service import Service
-from bot.store import Store
+from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.reply import AskContext, ReplyKind
+from bot.core.render import plain_text
+from bot.core.service import Service
+from bot.storage import Storage
 
 SLACK_TOKEN = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -19,18 +20,19 @@ SLACK_TOKEN = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvW
 @pytest.fixture
 async def service(tmp_path):
     settings = load_settings({"RATE_LIMIT_PER_MINUTE": "3"})
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
-    service = await Service.create(settings, store=store)
+    storage = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
+    service = await Service.create(settings, storage=storage)
     yield service
     await service.close()
+    await storage.close()
 
 
 async def logged_kinds(service: Service) -> list[str]:
     from sqlalchemy import select
 
-    from bot.store import questions
+    from bot.storage.schema import questions
 
-    async with service.store.engine.connect() as connection:
+    async with service.storage.engine.connect() as connection:
         rows = await connection.execute(select(questions.c.kind, questions.c.text).order_by(questions.c.id))
         return [f"{kind}:{text}" for kind, text in rows]
 
@@ -39,15 +41,15 @@ async def test_answer_carries_entry_route_and_logs(service):
     reply = await service.answer("how do I write a default deny network policy?", context=AskContext(user_id="U1"))
     assert reply.kind is ReplyKind.ANSWERED and reply.faq_id == "network-policies"
     assert reply.route_id == "sig-network" and reply.question_id is not None
-    assert reply.text.startswith(reply.entry.answer.strip()[:40]) and "#sig-network" in reply.text
-    assert all(link in reply.text for link in reply.entry.links)
+    assert reply.entry.answer.strip()[:40] in plain_text(reply) and "#sig-network" in plain_text(reply)
+    assert all(link in plain_text(reply) for link in reply.entry.links)
     assert await logged_kinds(service) == ["answered:how do I write a default deny network policy?"]
 
 
 async def test_off_topic_is_unknown_but_logged_apart(service):
     reply = await service.answer("thanks!!")
     assert reply.kind is ReplyKind.UNKNOWN and reply.off_topic and reply.route is None
-    assert "#kubernetes-users" in reply.text
+    assert "#kubernetes-users" in plain_text(reply)
     chatter = await service.answer("my pod is stuck in ImagePullBackOff on a private image")
     assert chatter.off_topic
     assert await logged_kinds(service) == ["off_topic:thanks!!",
@@ -57,7 +59,7 @@ async def test_off_topic_is_unknown_but_logged_apart(service):
 async def test_unknown_security_question_is_a_gap(service):
     reply = await service.answer("zxqv wibble frobnication")
     assert reply.kind is ReplyKind.UNKNOWN and not reply.off_topic
-    assert "#sig-security" in reply.text
+    assert "#sig-security" in plain_text(reply)
 
 
 async def test_routed_without_faq(service):
@@ -98,7 +100,7 @@ async def test_rate_limit_is_per_user_and_not_logged(service):
 async def test_empty_and_emoji_only(service):
     for text in ("", "   ", "🚀🔥"):
         reply = await service.answer(text)
-        assert reply.kind is ReplyKind.UNKNOWN and "Ask me a security question" in reply.text
+        assert reply.kind is ReplyKind.UNKNOWN and "Ask me a security question" in plain_text(reply)
 
 
 async def test_answer_entry_records_the_pick(service):
@@ -131,7 +133,7 @@ def test_decide_never_raises_and_stays_in_limits(text):
     assert reply.kind in ReplyKind
     assert 0.0 <= reply.confidence <= 1.0
     assert len(reply.question) <= service.settings.max_input_chars
-    assert len(reply.text) <= 3000
+    assert len(plain_text(reply)) <= 3000 + sum(len(e.question) for e in reply.suggestions)
     assert len(reply.suggestions) <= 3
 
 
@@ -152,7 +154,7 @@ async def test_private_reply_offers_ordinary_answers_privately(service):
     assert reply.kind is ReplyKind.PRIVATE and reply.private_only
     assert "kubelet-security" in reply.suggestion_ids
     assert "report-vulnerability" not in reply.suggestion_ids
-    assert "general question" in reply.text
+    assert "general question" in plain_text(reply)
     nothing_ordinary = await service.answer("I found a zero day, PoC ready, not reported yet, zxqv wibble")
     assert nothing_ordinary.kind is ReplyKind.PRIVATE
-    assert (not nothing_ordinary.suggestions) == ("general question" not in nothing_ordinary.text)
+    assert (not nothing_ordinary.suggestions) == ("general question" not in plain_text(nothing_ordinary))

@@ -10,21 +10,12 @@ import hmac
 import pytest
 from sqlalchemy import func, inspect, select, update
 
-from bot.knowledge import FaqEntry, Route
-from bot.reply import AskContext, Reply, ReplyKind
-from bot.store import (
-    ALL_TABLES,
-    GroupCommit,
-    Store,
-    feedback,
-    metadata,
-    processed_events,
-    questions,
-    retention_loop,
-    suggestion_picks,
-    upgrade_database,
-    utcnow,
-)
+from bot.core.knowledge import FaqEntry, Route
+from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.delivery.jobs import retention_loop
+from bot.storage import Storage, upgrade_database, utcnow
+from bot.storage.batching import GroupCommit
+from bot.storage.schema import ALL_TABLES, feedback, metadata, processed_events, questions, suggestion_picks
 
 ENTRY = FaqEntry(id="report-vulnerability", question="How do I report a vulnerability?", answer="Privately.")
 OTHER = FaqEntry(id="rotate-certs", question="How do I rotate certificates?", answer="kubeadm certs renew.")
@@ -35,15 +26,15 @@ def reply(kind: ReplyKind = ReplyKind.ANSWERED, question: str = "how do I report
     defaults = {"entry": ENTRY if kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE) else None,
                 "confidence": 0.9, "normalized": question.lower().rstrip("?")}
     defaults.update(extra)
-    return Reply(kind=kind, question=question, text="answer", **defaults)
+    return Reply(kind=kind, question=question, message="answer", **defaults)
 
 
-async def rows(store: Store, table, *where):
+async def rows(store: Storage, table, *where):
     async with store.engine.connect() as connection:
         return (await connection.execute(select(table).where(*where))).mappings().all()
 
 
-async def backdate(store: Store, table, column, *, days: float = 0, seconds: float = 0, where=()) -> None:
+async def backdate(store: Storage, table, column, *, days: float = 0, seconds: float = 0, where=()) -> None:
     async with store.engine.begin() as connection:
         await connection.execute(
             update(table).where(*where).values({column: utcnow() - dt.timedelta(days=days, seconds=seconds)})
@@ -59,7 +50,7 @@ async def test_migrations_apply_twice_and_match_the_models(database) -> None:
 
     await upgrade_database(database.url, connect_args=database.connect_args)
     await upgrade_database(database.url, connect_args=database.connect_args)  # idempotent
-    store = await Store.open(database.url, connect_args=database.connect_args)  # and a third time
+    store = await Storage.open(database.url, connect_args=database.connect_args)  # and a third time
     try:
         def check(sync_connection):
             names = set(inspect(sync_connection).get_table_names())
@@ -70,20 +61,20 @@ async def test_migrations_apply_twice_and_match_the_models(database) -> None:
             names, revision, diffs = await connection.run_sync(check)
         assert {table.name for table in ALL_TABLES} | {"alembic_version"} <= names
         assert revision is not None
-        assert diffs == [], "bot/store.py tables and bot/migrations disagree"
+        assert diffs == [], "bot/storage/schema.py tables and bot/storage/migrations disagree"
     finally:
         await store.close()
 
 
 async def test_open_without_migrate_and_ping(database) -> None:
     await upgrade_database(database.url, connect_args=database.connect_args)
-    store = await Store.open(database.url, migrate=False, connect_args=database.connect_args)
+    store = await Storage.open(database.url, migrate=False, connect_args=database.connect_args)
     assert await store.ping() is True
     await store.close()
 
 
 async def test_ping_false_when_unreachable() -> None:
-    store = await Store.open("postgresql+asyncpg://nobody:hunter2@127.0.0.1:1/none", migrate=False)
+    store = await Storage.open("postgresql+asyncpg://nobody:hunter2@127.0.0.1:1/none", migrate=False)
     try:
         assert await store.ping() is False
         assert "hunter2" not in repr(store) and "nobody" not in repr(store)
@@ -92,7 +83,7 @@ async def test_ping_false_when_unreachable() -> None:
 
 
 async def test_repr_hides_credentials() -> None:
-    store = await Store.open("sqlite+aiosqlite://", user_id_salt="pepper-secret")
+    store = await Storage.open("sqlite+aiosqlite://", user_id_salt="pepper-secret")
     try:
         assert "pepper-secret" not in repr(store) and "pepper-secret" not in str(store)
         assert "sqlite" in repr(store)
@@ -101,7 +92,7 @@ async def test_repr_hides_credentials() -> None:
 
 
 async def test_sqlite_uses_wal(tmp_path) -> None:
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    store = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
     try:
         async with store.engine.connect() as connection:
             mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
@@ -114,9 +105,9 @@ async def test_sqlite_uses_wal(tmp_path) -> None:
 # --------------------------------------------------------------------------- question log
 
 
-async def test_log_question_hashes_the_user(store: Store) -> None:
+async def test_log_question_hashes_the_user(store: Storage) -> None:
     context = AskContext(user_id="U012ABCDEF", channel_id="C0SECURITY", source="mention")
-    question_id = await store.log_question(
+    question_id = await store.questions.log_question(
         reply(ReplyKind.SUGGESTIONS, suggestions=(ENTRY, OTHER), route=ROUTE, confidence=0.41), context
     )
     (row,) = await rows(store, questions, questions.c.id == question_id)
@@ -134,11 +125,11 @@ async def test_log_question_hashes_the_user(store: Store) -> None:
 
 
 async def test_salt_changes_the_hash_and_keep_user_ids_keeps_them(database) -> None:
-    salted = await Store.open(database.url, user_id_salt="other", connect_args=database.connect_args)
-    raw = await Store.open(database.url, keep_user_ids=True, migrate=False, connect_args=database.connect_args)
+    salted = await Storage.open(database.url, user_id_salt="other", connect_args=database.connect_args)
+    raw = await Storage.open(database.url, keep_user_ids=True, migrate=False, connect_args=database.connect_args)
     try:
-        first = await salted.log_question(reply(), AskContext(user_id="U1"))
-        second = await raw.log_question(reply(), AskContext(user_id="U1"))
+        first = await salted.questions.log_question(reply(), AskContext(user_id="U1"))
+        second = await raw.questions.log_question(reply(), AskContext(user_id="U1"))
         (row1,) = await rows(salted, questions, questions.c.id == first)
         (row2,) = await rows(raw, questions, questions.c.id == second)
         assert row1["user_hash"] == hmac.new(b"other", b"U1", hashlib.sha256).hexdigest()
@@ -149,9 +140,9 @@ async def test_salt_changes_the_hash_and_keep_user_ids_keeps_them(database) -> N
         await raw.close()
 
 
-async def test_private_questions_store_only_the_fact(store: Store) -> None:
+async def test_private_questions_store_only_the_fact(store: Storage) -> None:
     secret = "RCE in kube-apiserver via crafted CRD, PoC attached"
-    question_id = await store.log_question(
+    question_id = await store.questions.log_question(
         reply(ReplyKind.PRIVATE, question=secret, route=ROUTE),
         AskContext(user_id="U777", channel_id="C1", source="dm"),
     )
@@ -162,47 +153,47 @@ async def test_private_questions_store_only_the_fact(store: Store) -> None:
     assert "crafted" not in repr(dict(row))
 
 
-async def test_question_ids_increase(store: Store) -> None:
-    ids = [await store.log_question(reply(), AskContext()) for _ in range(3)]
+async def test_question_ids_increase(store: Storage) -> None:
+    ids = [await store.questions.log_question(reply(), AskContext()) for _ in range(3)]
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 
 # --------------------------------------------------------------------------- event dedupe
 
 
-async def test_claim_event_once_then_done(store: Store) -> None:
-    assert await store.claim_event("Ev1") is True
-    assert await store.claim_event("Ev1") is False  # another replica, same delivery
-    await store.finish_event("Ev1")
-    assert await store.claim_event("Ev1") is False
+async def test_claim_event_once_then_done(store: Storage) -> None:
+    assert await store.claims.claim_event("Ev1") is True
+    assert await store.claims.claim_event("Ev1") is False  # another replica, same delivery
+    await store.claims.finish_event("Ev1")
+    assert await store.claims.claim_event("Ev1") is False
     await backdate(store, processed_events, "claimed_at", days=1)
-    assert await store.claim_event("Ev1", stale_after=0) is False  # 'done' is never re-claimed
-    assert await store.claim_event("Ev2") is True
+    assert await store.claims.claim_event("Ev1", stale_after=0) is False  # 'done' is never re-claimed
+    assert await store.claims.claim_event("Ev2") is True
 
 
-async def test_twenty_concurrent_claims_yield_exactly_one(store: Store) -> None:
-    results = await asyncio.gather(*(store.claim_event("EvRace") for _ in range(20)))
+async def test_twenty_concurrent_claims_yield_exactly_one(store: Storage) -> None:
+    results = await asyncio.gather(*(store.claims.claim_event("EvRace") for _ in range(20)))
     assert results.count(True) == 1
 
 
-async def test_concurrent_claims_across_store_instances(database, store: Store) -> None:
-    replicas = [await Store.open(database.url, migrate=False, connect_args=database.connect_args) for _ in range(3)]
+async def test_concurrent_claims_across_store_instances(database, store: Storage) -> None:
+    replicas = [await Storage.open(database.url, migrate=False, connect_args=database.connect_args) for _ in range(3)]
     try:
-        results = await asyncio.gather(*(s.claim_event(f"Ev{n % 5}") for n in range(40) for s in (*replicas, store)))
+        results = await asyncio.gather(*(s.claims.claim_event(f"Ev{n % 5}") for n in range(40) for s in (*replicas, store)))
         assert results.count(True) == 5
     finally:
         for replica in replicas:
             await replica.close()
 
 
-async def test_stale_processing_claim_is_reclaimed_by_exactly_one(store: Store) -> None:
-    assert await store.claim_event("EvCrash") is True  # this process then "crashes"
-    assert await store.claim_event("EvCrash", stale_after=60) is False  # too fresh to take over
+async def test_stale_processing_claim_is_reclaimed_by_exactly_one(store: Storage) -> None:
+    assert await store.claims.claim_event("EvCrash") is True  # this process then "crashes"
+    assert await store.claims.claim_event("EvCrash", stale_after=60) is False  # too fresh to take over
     await backdate(store, processed_events, "claimed_at", seconds=120)
-    results = await asyncio.gather(*(store.claim_event("EvCrash", stale_after=60) for _ in range(20)))
+    results = await asyncio.gather(*(store.claims.claim_event("EvCrash", stale_after=60) for _ in range(20)))
     assert results.count(True) == 1
-    assert await store.claim_event("EvCrash", stale_after=60) is False  # the new claim is fresh
-    await store.finish_event("EvCrash")
+    assert await store.claims.claim_event("EvCrash", stale_after=60) is False  # the new claim is fresh
+    await store.claims.finish_event("EvCrash")
     (row,) = await rows(store, processed_events)
     assert row["state"] == "done" and row["finished_at"] is not None
 
@@ -210,69 +201,69 @@ async def test_stale_processing_claim_is_reclaimed_by_exactly_one(store: Store) 
 # --------------------------------------------------------------------------- welcome, feedback, picks
 
 
-async def test_mark_welcomed_only_once(store: Store) -> None:
-    assert await store.mark_welcomed("U1") is True
-    assert await store.mark_welcomed("U1") is False
-    assert await store.mark_welcomed("U2") is True
-    results = await asyncio.gather(*(store.mark_welcomed("U3") for _ in range(10)))
+async def test_mark_welcomed_only_once(store: Storage) -> None:
+    assert await store.claims.mark_welcomed("U1") is True
+    assert await store.claims.mark_welcomed("U1") is False
+    assert await store.claims.mark_welcomed("U2") is True
+    results = await asyncio.gather(*(store.claims.mark_welcomed("U3") for _ in range(10)))
     assert results.count(True) == 1
 
 
-async def test_feedback_and_picks(store: Store) -> None:
-    question_id = await store.log_question(reply(), AskContext(user_id="U1"))
-    await store.record_feedback(question_id=question_id, faq_id="report-vulnerability", user_id="U1", helpful=False)
-    await store.record_feedback(question_id=None, faq_id="rotate-certs", user_id=None, helpful=True)
-    await store.record_feedback(question_id=987654, faq_id="rotate-certs", user_id="U2", helpful=True)  # purged
+async def test_feedback_and_picks(store: Storage) -> None:
+    question_id = await store.questions.log_question(reply(), AskContext(user_id="U1"))
+    await store.questions.record_feedback(question_id=question_id, faq_id="report-vulnerability", user_id="U1", helpful=False)
+    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id=None, helpful=True)
+    await store.questions.record_feedback(question_id=987654, faq_id="rotate-certs", user_id="U2", helpful=True)  # purged
     votes = sorted(await rows(store, feedback), key=lambda r: r["id"])
     assert [(v["question_id"], v["faq_id"], v["helpful"]) for v in votes] == [
         (question_id, "report-vulnerability", False), (None, "rotate-certs", True), (None, "rotate-certs", True)]
     assert votes[0]["user_hash"] != "U1" and len(votes[0]["user_hash"]) == 64 and votes[1]["user_hash"] is None
 
-    await store.record_suggestion_pick(question_id=question_id, faq_id="rotate-certs")
-    await store.record_suggestion_pick(question_id=987654, faq_id="rotate-certs")  # ignored
+    await store.questions.record_suggestion_pick(question_id=question_id, faq_id="rotate-certs")
+    await store.questions.record_suggestion_pick(question_id=987654, faq_id="rotate-certs")  # ignored
     (pick,) = await rows(store, suggestion_picks)
     assert (pick["question_id"], pick["faq_id"]) == (question_id, "rotate-certs")
 
 
-async def test_popular_entries(store: Store) -> None:
+async def test_popular_entries(store: Storage) -> None:
     for entry, n in ((ENTRY, 3), (OTHER, 5)):
         for _ in range(n):
-            await store.log_question(reply(entry=entry), AskContext())
-    await store.log_question(reply(entry=OTHER), AskContext(), asked_at=utcnow() - dt.timedelta(days=40))
-    await store.log_question(reply(ReplyKind.UNKNOWN), AskContext())
-    assert await store.popular_entries(days=30) == [("rotate-certs", 5), ("report-vulnerability", 3)]
-    assert await store.popular_entries(days=60, limit=1) == [("rotate-certs", 6)]
+            await store.questions.log_question(reply(entry=entry), AskContext())
+    await store.questions.log_question(reply(entry=OTHER), AskContext(), asked_at=utcnow() - dt.timedelta(days=40))
+    await store.questions.log_question(reply(ReplyKind.UNKNOWN), AskContext())
+    assert await store.questions.popular_entries(days=30) == [("rotate-certs", 5), ("report-vulnerability", 3)]
+    assert await store.questions.popular_entries(days=60, limit=1) == [("rotate-certs", 6)]
 
 
 # --------------------------------------------------------------------------- retention
 
 
-async def test_purge_by_age(store: Store) -> None:
-    old = await store.log_question(reply(), AskContext(), asked_at=utcnow() - dt.timedelta(days=200))
-    new = await store.log_question(reply(), AskContext())
-    await store.record_feedback(question_id=old, faq_id="a", user_id="U1", helpful=True)  # old vote
-    await store.record_feedback(question_id=old, faq_id="b", user_id="U1", helpful=True)  # recent vote
-    await store.record_feedback(question_id=new, faq_id="c", user_id="U1", helpful=True)
-    await store.record_suggestion_pick(question_id=old, faq_id="a")
-    await store.record_suggestion_pick(question_id=new, faq_id="a")
-    await store.claim_event("EvOld")
-    await store.claim_event("EvNew")
+async def test_purge_by_age(store: Storage) -> None:
+    old = await store.questions.log_question(reply(), AskContext(), asked_at=utcnow() - dt.timedelta(days=200))
+    new = await store.questions.log_question(reply(), AskContext())
+    await store.questions.record_feedback(question_id=old, faq_id="a", user_id="U1", helpful=True)  # old vote
+    await store.questions.record_feedback(question_id=old, faq_id="b", user_id="U1", helpful=True)  # recent vote
+    await store.questions.record_feedback(question_id=new, faq_id="c", user_id="U1", helpful=True)
+    await store.questions.record_suggestion_pick(question_id=old, faq_id="a")
+    await store.questions.record_suggestion_pick(question_id=new, faq_id="a")
+    await store.claims.claim_event("EvOld")
+    await store.claims.claim_event("EvNew")
     await backdate(store, feedback, "created_at", days=199, where=[feedback.c.faq_id == "a"])
     await backdate(store, processed_events, "claimed_at", days=199, where=[processed_events.c.event_id == "EvOld"])
 
     # old question + its pick + the old vote + the old event
-    assert await store.purge(older_than_days=180) == 4
+    assert await store.questions.purge(older_than_days=180) == 4
     assert [r["id"] for r in await rows(store, questions)] == [new]
     assert sorted((r["faq_id"], r["question_id"]) for r in await rows(store, feedback)) == [("b", None), ("c", new)]
     assert [r["question_id"] for r in await rows(store, suggestion_picks)] == [new]
     assert [r["event_id"] for r in await rows(store, processed_events)] == ["EvNew"]
-    assert await store.purge(older_than_days=180) == 0
+    assert await store.questions.purge(older_than_days=180) == 0
 
 
-async def test_retention_loop_purges_and_survives_errors(store: Store, monkeypatch) -> None:
-    await store.log_question(reply(), AskContext(), asked_at=utcnow() - dt.timedelta(days=10))
+async def test_retention_loop_purges_and_survives_errors(store: Storage, monkeypatch) -> None:
+    await store.questions.log_question(reply(), AskContext(), asked_at=utcnow() - dt.timedelta(days=10))
     calls = 0
-    real_purge = store.purge
+    real_purge = store.questions.purge
 
     async def flaky_purge(**kwargs):
         nonlocal calls
@@ -281,7 +272,7 @@ async def test_retention_loop_purges_and_survives_errors(store: Store, monkeypat
             raise RuntimeError("database restarting")
         return await real_purge(**kwargs)
 
-    monkeypatch.setattr(store, "purge", flaky_purge)
+    monkeypatch.setattr(store.questions, "purge", flaky_purge)
     task = asyncio.create_task(retention_loop(store, 5, interval=0.01))
     for _ in range(200):
         await asyncio.sleep(0.01)
@@ -336,8 +327,8 @@ async def test_group_commit_splits_at_max_items_and_drains():
 
 
 async def test_concurrent_logging_gets_distinct_ids_in_order(store):
-    replies = [Reply(ReplyKind.ANSWERED, question=f"q{n}", text="t", confidence=0.9) for n in range(30)]
-    ids = await asyncio.gather(*(store.log_question(r, AskContext(user_id=f"U{n}")) for n, r in enumerate(replies)))
+    replies = [Reply(ReplyKind.ANSWERED, question=f"q{n}", message="t", confidence=0.9) for n in range(30)]
+    ids = await asyncio.gather(*(store.questions.log_question(r, AskContext(user_id=f"U{n}")) for n, r in enumerate(replies)))
     assert len(set(ids)) == 30 and ids == sorted(ids)
     async with store.engine.connect() as connection:
         rows = dict((await connection.execute(select(questions.c.id, questions.c.text))).all())

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.knowledge import FaqEntry, Route
-from bot.text import Shorthand, terms
+from bot.core.knowledge import FaqEntry, Route
+from bot.core.text import Shorthand, terms
 
 TERM_WEIGHT = 1.0
 PHRASE_WEIGHT = 2.0  # a whole phrase: "encryption at rest" says more than "encryption"

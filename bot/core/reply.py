@@ -1,17 +1,24 @@
-"""The reply object: what the core decided about one question, independent of Slack."""
+"""The reply object: what the core decided about one question, independent of Slack.
+
+A reply carries what it answers with: an FAQ entry, CVE facts (`cve`, from the CVE advisor), both
+(an FAQ answer with the facts of a CVE it mentions), or neither (suggestions, a route, a sentence of
+the core's own in `message`). Rendering lives in two places only: `bot.core.render` (plain text)
+and `bot.slack.blocks` (Block Kit).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from bot.knowledge import FaqEntry, Route
+from bot.core.knowledge import FaqEntry, Route
 
 
 class ReplyKind(StrEnum):
     """Outcome of one question."""
 
-    ANSWERED = "answered"  # a confident FAQ answer
+    ANSWERED = "answered"  # a confident answer: an FAQ entry and/or CVE facts
     SUGGESTIONS = "suggestions"  # close but unsure: up to three "did you mean" entries
     ROUTED = "routed"  # no FAQ answer, but a group owns the topic
     UNKNOWN = "unknown"  # nothing fits; recorded for the maintainers
@@ -30,12 +37,14 @@ class AskContext:
 
 @dataclass(frozen=True)
 class Reply:
-    """Everything a renderer needs; `text` is the plain mrkdwn fallback to show."""
+    """Everything a renderer needs."""
 
     kind: ReplyKind
     question: str  # the question after bounding and secret redaction (NOT escaped: renderers escape)
-    text: str
+    # The core's own sentence (mrkdwn, no user text) for kinds without content: unknown, limited, ...
+    message: str = ""
     entry: FaqEntry | None = None
+    cve: Any = None  # bot.cve answer(s) when the question names CVE ids the advisor knows
     confidence: float = 0.0
     suggestions: tuple[FaqEntry, ...] = ()
     route: Route | None = None

@@ -1,4 +1,4 @@
-"""Reply -> Block Kit (slack_sdk.models.blocks) and plain text. No Slack I/O here.
+"""Reply -> Block Kit (slack_sdk.models.blocks); plain text is `bot.core.render`. No Slack I/O here.
 
 Every piece of text that came from a user or a knowledge file goes through `escape_mrkdwn` before it is
 placed in mrkdwn, and through `truncate_for_block` so each block stays inside Slack's limits.
@@ -23,10 +23,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import messages as M
-from bot.guards import escape_mrkdwn, truncate_for_block
-from bot.knowledge import FaqEntry, KnowledgeBase, Route
-from bot.reply import Reply, ReplyKind
+from bot.core import messages as M
+from bot.safety.escaping import escape_mrkdwn, truncate_for_block
+from bot.core.knowledge import FaqEntry, KnowledgeBase, Route
+from bot.core.reply import Reply, ReplyKind
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -120,7 +120,7 @@ def reply_blocks(reply: Reply, *, knowledge: KnowledgeBase | None = None) -> lis
                                        suggestion_buttons(reply.suggestions, question_id=reply.question_id)]
         return private_blocks()
     # UNKNOWN and LIMITED: the core's own sentence (no user text in it), or the default one.
-    return [section(reply.text or M.UNKNOWN.format(channel=human_channel(reply.route)))]
+    return [section(reply.message or M.UNKNOWN.format(channel=human_channel(reply.route)))]
 
 
 def _owner(reply: Reply, knowledge: KnowledgeBase | None) -> Route | None:
@@ -190,26 +190,7 @@ def fallback_text(reply: Reply) -> str:
     if reply.kind == ReplyKind.ROUTED and reply.route:
         return M.ROUTED.format(name=esc(reply.route.name), channel=esc(reply.route.channel),
                                link=esc(reply.route.link))
-    return reply.text or M.UNKNOWN.format(channel=human_channel(reply.route))
-
-
-def render_text(reply: Reply) -> str:
-    """Plain text for the console: no mrkdwn, no escaping."""
-    lines: list[str] = []
-    if reply.kind == ReplyKind.ANSWERED and reply.entry:
-        lines += [reply.entry.question, "", reply.entry.answer]
-        lines += [f"  - {url}" for url in reply.entry.links]
-        if reply.route:
-            lines.append(f"Owned by {reply.route.name}: {reply.route.channel} ({reply.route.link})")
-    elif reply.kind == ReplyKind.SUGGESTIONS and reply.suggestions:
-        lines.append("Not sure. Did you mean:")
-        lines += [f"  {i}. {e.question}  [{e.id}]" for i, e in enumerate(reply.suggestions[:MAX_SUGGESTIONS], 1)]
-    else:
-        lines.append(reply.text or reply.kind.value)
-        if reply.route and reply.route.channel not in (reply.text or ""):
-            lines.append(f"Ask in {reply.route.channel} ({reply.route.link})")
-    lines += [f"(note: {note})" for note in reply.private_notes]
-    return "\n".join(lines)
+    return reply.message or M.UNKNOWN.format(channel=human_channel(reply.route))
 
 
 # --------------------------------------------------------------------------- commands, onboarding, home, report

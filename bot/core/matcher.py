@@ -1,7 +1,7 @@
 """Hybrid FAQ matcher: BM25 term weighting over the knowledge plus rapidfuzz similarity.
 
 Build once per knowledge load (`Matcher(entries, shorthand)`), then `match(question)`:
-1. normalise and tokenise (bot.text), correcting typos against the knowledge's vocabulary;
+1. normalise and tokenise (bot.core.text), correcting typos against the knowledge's vocabulary;
 2. score entries with BM25 (rare words such as "seccomp" outweigh "how");
 3. rescore the best few with rapidfuzz over each phrasing, measure how much of the
    question the entry explains, and fold it all into one confidence in [0, 1];
@@ -21,8 +21,8 @@ from itertools import chain
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import FaqEntry, OffTopic
-from bot.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
+from bot.core.knowledge import FaqEntry, OffTopic
+from bot.core.text import STOPWORDS, Shorthand, stem, strip_noise, tokens
 
 # BM25 shape parameters (the usual defaults) and how much each field of an entry counts.
 K1 = 1.2
@@ -86,11 +86,14 @@ class QueryTerms:
 
 
 class Matcher:
-    """The FAQ index and its scoring; immutable after construction."""
+    """The FAQ index and its scoring.
+
+    The index is immutable after construction; `_corrections` memoises typo corrections (bounded).
+    Not thread-safe: the service calls it from one worker thread at a time.
+    """
 
     def __init__(self, entries: tuple[FaqEntry, ...] | list[FaqEntry], shorthand: Shorthand, *,
-                 off_topics: tuple[OffTopic, ...] = (), answer_threshold: float = 0.52,
-                 suggest_threshold: float = 0.35) -> None:
+                 answer_threshold: float, suggest_threshold: float, off_topics: tuple[OffTopic, ...] = ()) -> None:
         self.entries = tuple(entries)
         # Documents are the FAQ entries, then the off-topic anchors (indexes past the entries).
         self.off_topics = tuple(off_topics)

@@ -2,10 +2,10 @@
 
 Two ways in:
 
-* programmatic (the normal path): `bot.store.upgrade_database` / `Store.open` run
+* programmatic (the normal path): `bot.storage.upgrade_database` / `Storage.open` run
   `command.upgrade` inside `AsyncConnection.run_sync` and hand the sync connection over in
   `config.attributes["connection"]`;
-* the `alembic` command, e.g. `alembic -c bot/alembic.ini upgrade head` or `revision
+* the `alembic` command, e.g. `alembic -c bot/storage/alembic.ini upgrade head` or `revision
   --autogenerate`: the URL comes from `-x url=...`, else `sqlalchemy.url`, else DATABASE_URL
   (the bot's settings), and an async engine is created here.
 """
@@ -17,7 +17,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.store import make_engine, metadata
+from bot.storage.engine import make_engine
+from bot.storage.schema import metadata
 
 config = context.config
 target_metadata = metadata
@@ -35,7 +36,7 @@ def _configure(connection: Connection) -> None:
 def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.config import load_settings
+        from bot.core.config import load_settings
 
         url = load_settings().database_url
     return url

@@ -16,12 +16,11 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from bot.text import fold
+from bot.core.text import fold
 
 TRAINING_FILES = sorted((Path(__file__).resolve().parent / "data").glob("disclosure-train-*.yaml"))
 DECISION = 0.5  # probability at or above which a message is treated as a private report
@@ -287,16 +286,25 @@ def load_examples(paths: list[Path]) -> list[tuple[str, bool]]:
     return examples
 
 
-@lru_cache(maxsize=1)
-def default_model() -> DisclosureModel:
-    """The shipped model, trained once per process on first use."""
+def train_default_model() -> DisclosureModel:
+    """The shipped model, trained deterministically on the labelled messages in `data/`."""
     return DisclosureModel.train(load_examples(TRAINING_FILES))
 
 
-def report_probability(text: str) -> float:
-    return default_model().probability(text)
+@dataclass(frozen=True)
+class PrivateReportCheck:
+    """Does a message report an undisclosed vulnerability? Owned by the core's `Brain`."""
 
+    model: DisclosureModel
+    decision: float = DECISION
 
-def looks_like_private_report(text: str) -> bool:
-    """True when `text` should get private-reporting guidance instead of a public answer."""
-    return report_probability(text) >= DECISION
+    @classmethod
+    def load(cls) -> "PrivateReportCheck":
+        return cls(train_default_model())
+
+    def probability(self, text: str) -> float:
+        return self.model.probability(text)
+
+    def is_report(self, text: str) -> bool:
+        """True when `text` should get private-reporting guidance instead of a public answer."""
+        return self.probability(text) >= self.decision

@@ -116,7 +116,7 @@ class KnowledgeError(Exception):
 UNREADABLE = object()  # _read_yaml's result when the file could not be parsed
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+def read_yaml(path: Path, problems: list[Problem]) -> Any:
     """Parse a YAML file safely; on failure record one clear problem and return UNREADABLE."""
     try:
         with path.open(encoding="utf-8") as handle:
@@ -262,7 +262,7 @@ def knowledge_files(knowledge_dir: Path) -> list[Path]:
 def _parse_off_topics(path: Path, problems: list[Problem]) -> list[OffTopic]:
     if not path.exists():
         return []
-    document = _read_yaml(path, problems)
+    document = read_yaml(path, problems)
     if document is UNREADABLE:
         return []
     topics = []
@@ -283,15 +283,16 @@ def load_knowledge(knowledge_dir: Path, routing_file: Path) -> tuple[KnowledgeBa
     routes: list[Route] = []
     files = knowledge_files(knowledge_dir) if knowledge_dir.is_dir() else []
     if not files:
-        problems.append(Problem(str(knowledge_dir), "no knowledge files (*.yaml) found"))
+        problems.append(Problem(str(knowledge_dir),
+                                "no knowledge files (*.yaml) found (set KNOWLEDGE_DIR to the knowledge folder)"))
     for path in files:
-        document = _read_yaml(path, problems)
+        document = read_yaml(path, problems)
         if document is UNREADABLE:
             continue
         for index, raw in enumerate(_items(document, "entries", path.name, problems)):
             if entry := _parse_entry(raw, path.name, index, problems):
                 entries.append(entry)
-    document = _read_yaml(routing_file, problems)
+    document = read_yaml(routing_file, problems)
     if document is not UNREADABLE:
         for index, raw in enumerate(_items(document, "routes", routing_file.name, problems)):
             if route := _parse_route(raw, routing_file.name, index, problems):
@@ -359,68 +360,4 @@ def check_consistency(kb: KnowledgeBase) -> list[Problem]:
             if (other := claimed.get(_phrase_key(phrasing))) is not None:
                 problems.append(Problem(f"{OFF_TOPIC_FILE}: {topic.id}",
                                         f"phrasing {phrasing!r} is also a phrasing of FAQ entry '{other}'"))
-    return problems
-
-
-def check_catalog(kb: KnowledgeBase, catalog_path: Path) -> list[Problem]:
-    """Every catalog FAQ id exists and carries its canonical links; every catalog route exists."""
-    problems: list[Problem] = []
-    catalog = _read_yaml(catalog_path, problems)
-    if catalog is UNREADABLE:
-        return problems
-    if not isinstance(catalog, dict):
-        return [Problem(str(catalog_path), "expected 'faq:' and 'routes:' mappings")]
-    name = catalog_path.name
-    for faq_id, spec in (catalog.get("faq") or {}).items():
-        entry = kb.entry(faq_id)
-        if entry is None:
-            problems.append(Problem(f"{name}: {faq_id}", "catalog FAQ id has no entry in knowledge/"))
-            continue
-        for link in (spec or {}).get("links", []):
-            if link not in entry.links:
-                problems.append(Problem(f"{entry.source}: {faq_id}", f"missing canonical link {link}"))
-    for route_id, spec in (catalog.get("routes") or {}).items():
-        route = kb.route(route_id)
-        if route is None:
-            problems.append(Problem(f"{name}: {route_id}", "catalog route id missing from routing.yaml"))
-        elif (spec or {}).get("link") and spec["link"] != route.link:
-            problems.append(Problem(f"routing.yaml: {route_id}", f"link differs from the catalog's {spec['link']}"))
-    return problems
-
-
-def catalog_faq_ids(catalog_path: Path) -> frozenset[str]:
-    """The FAQ ids a catalog names (for eval scoring)."""
-    problems: list[Problem] = []
-    catalog = _read_yaml(catalog_path, problems)
-    if not isinstance(catalog, dict):
-        raise KnowledgeError(problems or [Problem(str(catalog_path), "expected a 'faq:' mapping")])
-    return frozenset((catalog.get("faq") or {}).keys())
-
-
-def check_sigs(kb: KnowledgeBase, sigs_path: Path) -> list[Problem]:
-    """Every route naming a Kubernetes group must name one that exists, with its real Slack channel."""
-    problems: list[Problem] = []
-    document = _read_yaml(sigs_path, problems)
-    if not isinstance(document, dict):
-        return problems or [Problem(str(sigs_path), "expected 'sigs:' and 'committees:' lists")]
-    groups: dict[str, dict] = {}
-    for section in ("sigs", "workinggroups", "committees", "usergroups"):
-        for group in document.get(section) or []:
-            if isinstance(group, dict) and "dir" in group:
-                groups[group["dir"]] = group
-    for route in kb.routes:
-        if not route.sig:
-            continue
-        where = f"routing.yaml: {route.id}"
-        group = groups.get(route.sig)
-        if group is None:
-            problems.append(Problem(where, f"'{route.sig}' is not a group in {sigs_path.name}"))
-            continue
-        slack = (group.get("contact") or {}).get("slack")
-        if slack and route.channel != f"#{slack}":
-            problems.append(Problem(where, f"channel {route.channel} is stale: {sigs_path.name} says #{slack}"))
-        if not slack and route.channel.startswith("#"):
-            problems.append(Problem(where, f"{sigs_path.name} lists no Slack channel for '{route.sig}'"))
-        if route.link.rstrip("/").rsplit("/", 1)[-1] != route.sig and "kubernetes/community" in route.link:
-            problems.append(Problem(where, f"link {route.link} does not point at '{route.sig}'"))
     return problems

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the source checkout (or editable install)
+INSTALLED_CONTENT = Path(sys.prefix) / "share" / "sigsec-bot"  # where a regular install puts knowledge/
+
+
+def content_root() -> Path:
+    """Where the default knowledge/ and routing.yaml live: the checkout, else the installed data files."""
+    for root in (PROJECT_ROOT, INSTALLED_CONTENT):
+        if (root / "knowledge").is_dir() and (root / "routing.yaml").is_file():
+            return root
+    return PROJECT_ROOT  # nothing found: loading names these paths and KNOWLEDGE_DIR / ROUTING_FILE
+
+
+CONTENT_ROOT = content_root()
 DEFAULT_USER_ID_SALT = "sigsec-bot"  # public: deployments must set their own (the app warns)
 SECRET_FIELDS = frozenset({"bot_token", "app_token", "signing_secret", "user_id_salt", "database_url"})
 
@@ -20,9 +33,9 @@ class ConfigError(ValueError):
 class Settings:
     """Everything the bot can be told through its environment."""
 
-    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
-    routing_file: Path = PROJECT_ROOT / "routing.yaml"
-    shorthand_file: Path = PROJECT_ROOT / "knowledge" / "shorthand.yaml"
+    knowledge_dir: Path = CONTENT_ROOT / "knowledge"
+    routing_file: Path = CONTENT_ROOT / "routing.yaml"
+    shorthand_file: Path = CONTENT_ROOT / "knowledge" / "shorthand.yaml"
 
     # Slack
     bot_token: str | None = None

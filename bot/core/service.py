@@ -1,0 +1,179 @@
+"""The one entry point: `Service.answer(question, context=...) -> Reply`.
+
+bound -> redact -> rate limit -> private report? -> matcher -> router -> question log -> Reply.
+Slack listeners, the console and the CLI all call this and only differ in rendering. Feedback,
+suggestion picks and reports also go through the service, so listeners never touch storage.
+
+The decision is CPU work: it runs on one worker thread (the matcher's memo is not thread-safe, and
+one thread keeps the event loop free to acknowledge Slack within its 3 seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from bot.core import messages
+from bot.core.brain import Brain
+from bot.core.config import Settings
+from bot.core.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge, load_or_raise
+from bot.core.matcher import Decision, Match
+from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.core.router import PRIVATE_ROUTE
+from bot.safety.bounds import bound_input, is_meaningful
+from bot.safety.ratelimit import RateLimiter
+from bot.safety.redaction import redact_secrets
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+PRIVATE_ENTRY = "report-vulnerability"
+T = TypeVar("T")
+
+
+class Service:
+    """Holds the current `Brain`, the optional storage and the rate limiter."""
+
+    def __init__(self, settings: Settings, brain: Brain, *, storage: "Storage | None" = None) -> None:
+        self.settings = settings
+        self.brain = brain
+        self.storage = storage
+        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brain")
+
+    @classmethod
+    async def create(cls, settings: Settings, *, storage: "Storage | None" = None) -> "Service":
+        """Load knowledge and build every model; raises KnowledgeError listing every problem."""
+        knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
+        brain = await asyncio.to_thread(Brain.build, knowledge, settings)
+        return cls(settings, brain, storage=storage)
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        return self.brain.knowledge
+
+    async def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
+
+    async def reload(self) -> list[Problem]:
+        """Reload knowledge and rebuild the brain; on any error keep serving the old one."""
+        knowledge, problems = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir,
+                                                      self.settings.routing_file)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            return errors
+        self.brain = await asyncio.to_thread(Brain.build, knowledge, self.settings,
+                                             private_reports=self.brain.private_reports)
+        return []
+
+    async def close(self) -> None:
+        """Stop the worker thread (storage belongs to whoever opened it)."""
+        self._worker.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ answering
+
+    async def answer(self, question: str, *, context: AskContext = AskContext()) -> Reply:
+        """Turn a question into a reply, log it, and return it. Never raises on user input."""
+        if context.user_id and not self.rate_limiter.allow(context.user_id):
+            return Reply(ReplyKind.LIMITED, question="", private_only=True,
+                         message=messages.RATE_LIMITED.format(limit=self.settings.rate_limit_per_minute))
+        reply = await self._off_loop(self.decide, question)
+        return await self._log(reply, context)
+
+    def decide(self, question: str) -> Reply:
+        """The decision alone, without rate limit or logging: what `answer` would reply."""
+        bounded = bound_input(question, limit=self.settings.max_input_chars)
+        redaction = redact_secrets(bounded.text)
+        notes: list[str] = []
+        if redaction.kinds:
+            notes.append(messages.SECRET_FOUND.format(kinds=", ".join(k.replace("_", " ") for k in redaction.kinds)))
+        if bounded.truncated:
+            notes.append(messages.INPUT_TRUNCATED.format(limit=self.settings.max_input_chars))
+        base = dict(question=redaction.text, private_notes=tuple(notes), redacted_kinds=redaction.kinds)
+
+        if not is_meaningful(redaction.text):
+            return Reply(ReplyKind.UNKNOWN, message=messages.EMPTY_QUESTION, **base)
+        brain = self.brain  # one brain for the whole decision, even if a reload swaps it meanwhile
+        match = brain.matcher.match(redaction.text)
+        if brain.private_reports.is_report(redaction.text):
+            # If this was an ordinary question after all, the asker can still pick its answer.
+            fallbacks = tuple(e for e in match.suggestions(self.settings.suggest_threshold) if e.id != PRIVATE_ENTRY)
+            return Reply(ReplyKind.PRIVATE, message=messages.PRIVATE_REPORT, private_only=True,
+                         suggestions=fallbacks, entry=brain.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
+                         route=brain.router.get(PRIVATE_ROUTE), **base)
+        return self._reply_for(brain, match, base)
+
+    def _reply_for(self, brain: Brain, match: Match, base: dict[str, Any]) -> Reply:
+        answered = match.best if match.decision is Decision.ANSWER else None
+        # A likely but unconfirmed entry still hints at the owning group, in proportion.
+        belief = 1.0 if answered else (match.confidence if match.decision is Decision.SUGGEST else 0.0)
+        route = brain.router.route(match.normalized, entry=match.best, belief=belief)
+        common = dict(confidence=match.confidence, route=route, normalized=match.normalized, **base)
+        if answered:
+            return Reply(ReplyKind.ANSWERED, entry=answered, **common)
+        if match.decision is Decision.SUGGEST:
+            return Reply(ReplyKind.SUGGESTIONS, suggestions=match.suggestions(self.settings.suggest_threshold),
+                         **common)
+        if route:  # a group's own vocabulary outranks an everyday-topic look ("selinux ... volumes")
+            return Reply(ReplyKind.ROUTED, **common)
+        if match.off_topic:
+            return Reply(ReplyKind.UNKNOWN, message=messages.OFF_TOPIC, off_topic=True, **common)
+        return Reply(ReplyKind.UNKNOWN, message=messages.UNKNOWN.format(channel=messages.HUMAN_CHANNEL), **common)
+
+    async def answer_entry(self, entry_id: str, *, context: AskContext = AskContext(),
+                           question_id: int | None = None) -> Reply | None:
+        """The reply for an entry someone picked from suggestions; records the pick."""
+        entry = self.knowledge.entry(entry_id)
+        if entry is None:
+            return None
+        route = self.brain.router.route(entry.question, entry=entry)
+        if self.storage is not None and question_id is not None:
+            try:
+                await self.storage.questions.record_suggestion_pick(question_id=question_id, faq_id=entry.id)
+            except Exception as exc:  # noqa: BLE001 - the answer matters more than the statistic
+                log.warning("could not record a suggestion pick: %s", type(exc).__name__)
+        return Reply(ReplyKind.ANSWERED, question=entry.question, entry=entry, confidence=1.0, route=route)
+
+    async def _log(self, reply: Reply, context: AskContext) -> Reply:
+        if self.storage is None:
+            return reply
+        try:
+            question_id = await self.storage.questions.log_question(reply, context)
+        except Exception as exc:  # noqa: BLE001 - a broken database must not silence the bot
+            log.warning("could not log a question: %s", type(exc).__name__)  # never the question itself
+            return reply
+        return dataclasses.replace(reply, question_id=question_id)
+
+    # ------------------------------------------------------------------ feedback and reports
+
+    async def record_feedback(self, *, question_id: int | None, faq_id: str | None, user_id: str | None,
+                              helpful: bool) -> bool:
+        """Store a 'helpful?' vote; False when there is no storage to keep it in."""
+        if self.storage is None:
+            return False
+        await self.storage.questions.record_feedback(question_id=question_id, faq_id=faq_id, user_id=user_id,
+                                                     helpful=helpful)
+        return True
+
+    async def popular_entries(self, *, days: int, limit: int = 5) -> list[tuple[Any, int]]:
+        """(entry, times answered) for the most answered entries that still exist."""
+        if self.storage is None:
+            return []
+        found = await self.storage.questions.popular_entries(days=days, limit=limit)
+        return [(entry, n) for faq_id, n in found if (entry := self.knowledge.entry(faq_id))]
+
+    async def report(self, *, days: int, fmt: str = "text") -> str | None:
+        """The maintainers' report for the last `days` days, rendered; None without storage."""
+        if self.storage is None:
+            return None
+        from bot.reports import report_text
+
+        return await report_text(self.storage, knowledge=self.knowledge, days=days,
+                                 stale_days=self.settings.stale_days, fmt=fmt)
+
+
+__all__ = ["Service", "Brain", "KnowledgeError"]

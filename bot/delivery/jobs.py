@@ -1,0 +1,89 @@
+"""Periodic jobs: retention of the question log and the weekly gap digest (claimed once across replicas)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from bot.core import messages as M
+from bot.delivery.claims import ClaimRunner
+from bot.delivery.gateway import Outgoing, SlackGateway
+from bot.logs import log_event
+
+if TYPE_CHECKING:
+    from bot.core.service import Service
+    from bot.storage import Storage
+
+log = logging.getLogger("sigsec.jobs")
+DIGEST_WEEKDAY, DIGEST_HOUR_UTC = 0, 16  # Mondays 16:00 UTC (morning in the Americas, evening in Europe)
+DIGEST_CLAIM_STALE_S = 3600  # a replica that claimed the digest and died is taken over after this
+DIGEST_ATTEMPTS = 6
+DIGEST_RETRY_S = 600.0
+
+
+async def retention_loop(storage: "Storage", days: int, *, interval: float = 86400.0) -> None:
+    """Purge rows older than `days` now and then every `interval` seconds; run it as a task."""
+    while True:
+        try:
+            deleted = await storage.questions.purge(older_than_days=days)
+            if deleted:
+                log_event(log, "retention_purged", rows=deleted, days=days)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - keep the loop alive; the next run retries
+            log_event(log, "retention_failed", level=logging.WARNING, error=type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+def seconds_until(weekday: int, hour: int, *, now: dt.datetime | None = None) -> float:
+    """Seconds from `now` (UTC) to the next `weekday` (0 = Monday) at `hour`:00 UTC."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    target = now.replace(hour=hour, minute=0, second=0, microsecond=0) + dt.timedelta(days=(weekday - now.weekday()) % 7)
+    if target <= now:
+        target += dt.timedelta(days=7)
+    return (target - now).total_seconds()
+
+
+class Digest:
+    """Last week's report posted to REPORT_CHANNEL once per ISO week, by whichever replica gets there first."""
+
+    def __init__(self, service: "Service", gateway: SlackGateway, claims: ClaimRunner, channel: str | None) -> None:
+        self.service = service
+        self.gateway = gateway
+        self.claims = claims
+        self.channel = channel
+
+    async def loop(self) -> None:
+        while True:
+            await asyncio.sleep(seconds_until(DIGEST_WEEKDAY, DIGEST_HOUR_UTC))
+            for attempt in range(DIGEST_ATTEMPTS):  # a failed post releases its claim and is retried
+                try:
+                    if await self.post() is not None:
+                        break
+                except Exception as exc:  # noqa: BLE001 - retried below
+                    log_event(log, "digest_failed", error=type(exc).__name__, attempt=attempt + 1)
+                await asyncio.sleep(DIGEST_RETRY_S)
+
+    async def post(self, *, now: dt.datetime | None = None) -> bool | None:
+        """True when posted, False when there is nothing to do (no channel, posted already or being
+        posted elsewhere), None when posting failed (the claim is released for a later attempt)."""
+        from bot.slack import blocks as B
+
+        if self.service.storage is None or not self.channel:
+            return False
+        year, week, _ = (now or self.service.storage.clock()).isocalendar()
+        channel = self.channel
+
+        async def send() -> None:
+            text = await self.service.report(days=7)
+            blocks = B.report_blocks(text or "", title=M.SLACK_DIGEST_TITLE)
+            await self.gateway.deliver_all([Outgoing(channel, M.SLACK_DIGEST_TITLE, B.as_dicts(blocks))])
+
+        try:
+            ran = await self.claims.once(f"digest-{year}-W{week:02d}", send, stale_after=DIGEST_CLAIM_STALE_S)
+        except Exception as exc:  # noqa: BLE001 - report building or posting failed
+            log_event(log, "digest_failed", error=type(exc).__name__)
+            return None
+        return True if ran else False

@@ -1,0 +1,105 @@
+"""Tables of the question log, event claims and the welcome registry.
+
+Keep in step with bot/storage/migrations/versions/ (tests compare the two on both dialects).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, TypeDecorator)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC in and out, on both dialects.
+
+    PostgreSQL stores `timestamptz`; SQLite stores text without an offset, so values are converted
+    to UTC before binding (keeping text comparisons correct) and marked UTC when read back.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    @staticmethod
+    def _utc(value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return self._utc(value)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return self._utc(value)
+
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias, so autoincrementing) on SQLite.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+questions = Table(
+    "questions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("channel_id", String(64)),
+    Column("user_hash", String(128)),
+    Column("source", String(32), nullable=False),
+    Column("text", Text),  # redacted question; NULL for kind 'private'
+    Column("normalized", Text),  # matcher's normalised text; NULL for kind 'private'
+    Column("kind", String(16), nullable=False),
+    Column("faq_id", String(128)),
+    Column("confidence", Float, nullable=False),
+    Column("route_id", String(128)),
+    Column("suggestion_ids", Text),  # comma-joined entry ids (kebab-case, never contain commas)
+    Index("ix_questions_asked_at", "asked_at"),
+    Index("ix_questions_kind_asked_at", "kind", "asked_at"),
+    Index("ix_questions_faq_id", "faq_id"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("question_id", _Id, ForeignKey("questions.id", ondelete="SET NULL")),
+    Column("faq_id", String(128)),
+    Column("user_hash", String(128)),
+    Column("helpful", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_feedback_created_at", "created_at"),
+    Index("ix_feedback_faq_id", "faq_id"),
+    Index("ix_feedback_question_id", "question_id"),
+)
+
+suggestion_picks = Table(
+    "suggestion_picks",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("question_id", _Id, ForeignKey("questions.id", ondelete="CASCADE"), nullable=False),
+    Column("faq_id", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_suggestion_picks_question_id", "question_id"),
+    Index("ix_suggestion_picks_created_at", "created_at"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("state", String(16), nullable=False),  # 'processing' | 'done'
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_processed_events_claimed_at", "claimed_at"),
+)
+
+welcomed_users = Table(
+    "welcomed_users",
+    metadata,
+    Column("user_hash", String(128), primary_key=True),
+    Column("welcomed_at", UTCDateTime(), nullable=False),
+)
+
+ALL_TABLES = (questions, feedback, suggestion_picks, processed_events, welcomed_users)
