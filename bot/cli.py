@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="one JSON line per item, then a summary line")
     evaluate.add_argument("--catalog", type=Path, help="knowledge-catalog.yaml: which entry ids are catalog ids")
+    evaluate.add_argument("--split", choices=("tune", "check"), help="only one half of a real-question corpus")
 
     validate = commands.add_parser("validate", help="check knowledge/ and routing.yaml")
     validate.add_argument("--catalog", type=Path, help="knowledge-catalog.yaml that must be covered")
@@ -75,7 +76,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "eval":
         from bot.evaluation import run_eval
 
-        return run_eval(settings, args.file, catalog=args.catalog, as_json=args.json)
+        return run_eval(settings, args.file, catalog=args.catalog, as_json=args.json, split=args.split)
     if args.command == "console" or (args.command == "run" and settings.slack_mode == "offline"):
         from bot.console import run_console
 

@@ -14,6 +14,7 @@ accuracy over items with route ids; overall over all items.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,28 @@ class EvalFileError(ValueError):
     """The evaluation file is not a list of labelled items."""
 
 
+SPLIT_SEED = "sigsec-bot real corpus split 2026-11-28"  # recorded once; never changed to improve a score
+SPLITS = ("tune", "check")
+
+
 @dataclass(frozen=True)
 class Item:
     q: str
     faq: tuple[str, ...]
     route: tuple[str, ...]
+    source: str = ""
+
+    @property
+    def half(self) -> str:
+        return corpus_half(self.source)
+
+
+def corpus_half(source: str) -> str:
+    """'tune' or 'check': the real corpora's one split, by the SHA-256 of the seed and the item's source.
+
+    Stable when items are added or reordered, and never chosen by looking at results.
+    """
+    return "tune" if hashlib.sha256(f"{SPLIT_SEED}|{source}".encode()).digest()[0] % 2 == 0 else "check"
 
 
 @dataclass(frozen=True)
@@ -70,7 +88,7 @@ def load_items(path: Path) -> list[Item]:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise EvalFileError(f"{path}: item {number}: '{key}' must be a list of ids")
             lists[key] = tuple(value)
-        items.append(Item(raw["q"], lists["faq"], lists["route"]))
+        items.append(Item(raw["q"], lists["faq"], lists["route"], str(raw.get("source") or "")))
     return items
 
 
@@ -91,6 +109,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
     answerable = [o for o in outcomes if o.item.faq]
     unanswerable = [o for o in outcomes if not o.item.faq]
     routed = [o for o in outcomes if o.route_ok is not None]
+    ordinary = [o for o in outcomes if "report-vulnerability" not in o.item.faq]
 
     def share(hits: int, total: int) -> float:
         return round(hits / total, 4) if total else 0.0
@@ -101,6 +120,8 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
         "false_answer_rate": share(sum(o.false_answer for o in unanswerable), len(unanswerable)),
         "route_accuracy": share(sum(bool(o.route_ok) for o in routed), len(routed)),
         "overall": share(sum(o.correct for o in outcomes), len(outcomes)),
+        # ordinary questions (not about reporting a vulnerability) that got the private-only reply
+        "private_flagged_rate": share(sum(o.kind == "private" for o in ordinary), len(ordinary)),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "route_scored": len(routed),
@@ -119,12 +140,14 @@ async def evaluate(settings: Settings, items: list[Item], catalog: frozenset[str
     return outcomes
 
 
-def run_eval(settings: Settings, path: Path, *, catalog: Path | None, as_json: bool) -> int:
+def run_eval(settings: Settings, path: Path, *, catalog: Path | None, as_json: bool, split: str | None = None) -> int:
     try:
         items = load_items(path)
     except EvalFileError as exc:
         print(f"sigsec-bot eval: {exc}")
         return 2
+    if split:
+        items = [item for item in items if item.half == split]
     catalog_ids = catalog_faq_ids(catalog) if catalog else None
     outcomes = asyncio.run(evaluate(settings, items, catalog_ids))
     summary = summarize(outcomes)
@@ -139,6 +162,7 @@ def run_eval(settings: Settings, path: Path, *, catalog: Path | None, as_json: b
     print(f"false-answer rate: {summary['false_answer_rate']:.1%}  (of {summary['unanswerable']} with no answer)")
     print(f"route accuracy:    {summary['route_accuracy']:.1%}  (of {summary['route_scored']} with a route)")
     print(f"overall:           {summary['overall']:.1%}")
+    print(f"flagged private:   {summary['private_flagged_rate']:.1%}  (of ordinary questions)")
     wrong = [o for o in outcomes if not o.correct]
     if wrong:
         print(f"\n{len(wrong)} wrong:")

@@ -35,7 +35,9 @@ def test_ask_json_is_one_object_with_the_contract_keys(capsys):
     lines = out.strip().splitlines()
     assert len(lines) == 1
     reply = json.loads(lines[0])
-    assert set(reply) == {"question", "kind", "faq_id", "confidence", "route_id", "suggestions"}
+    assert set(reply) == {"question", "kind", "faq_id", "confidence", "route_id", "suggestions", "private_score",
+                          "private_reasons"}
+    assert 0.0 <= reply["private_score"] <= 1.0 and isinstance(reply["private_reasons"], list)
     assert reply["kind"] == "answered"
     assert reply["faq_id"] == "network-policies"
     assert reply["route_id"] == "sig-network"

@@ -33,6 +33,10 @@ PRIVATE_REPORT = (
     "<https://kubernetes.io/docs/reference/issues-security/security/|the reporting guide>. "
     "If you already posted details publicly, please delete or edit that message."
 )
+PRIVATE_HINT = (
+    ":lock: If this is about a vulnerability that is not public yet, please don't add details here: report it "
+    "privately to security@kubernetes.io (<https://kubernetes.io/docs/reference/issues-security/security/|how>)."
+)
 PRIVATE_FALLBACK = "If you were asking a general question instead, one of these may answer it:"
 RATE_LIMITED = (
     "You've asked {limit} questions in the last minute; please wait a moment before asking again."

@@ -56,6 +56,8 @@ class Reply:
     redacted_kinds: tuple[str, ...] = field(default=())
     question_id: int | None = None  # the question log's row, once logged
     off_topic: bool = False  # not a security question at all (chit-chat, everyday operations)
+    private_score: float = 0.0  # the private-report check's probability for this message
+    private_reasons: tuple[str, ...] = ()  # the check's rule signals (names only)
 
     @property
     def faq_id(self) -> str | None:
@@ -79,4 +81,6 @@ class Reply:
             "confidence": round(self.confidence, 3),
             "route_id": self.route_id,
             "suggestions": list(self.suggestion_ids),
+            "private_score": round(self.private_score, 3),
+            "private_reasons": list(self.private_reasons),
         }

@@ -99,7 +99,11 @@ class Service:
             return Reply(ReplyKind.UNKNOWN, message=messages.EMPTY_QUESTION, **base)
         brain = self.brain  # one brain for the whole decision, even if a reload swaps it meanwhile
         match = brain.matcher.match(redaction.text)
-        if brain.private_reports.is_report(redaction.text):
+        verdict = brain.private_reports.verdict(redaction.text)
+        base.update(private_score=verdict.score, private_reasons=verdict.reasons)
+        if verdict.level == "borderline":  # answer as usual, and tell the asker privately how to report
+            base["private_notes"] = (messages.PRIVATE_HINT, *base["private_notes"])
+        if verdict.level == "confident":
             # If this was an ordinary question after all, the asker can still pick its answer.
             fallbacks = tuple(e for e in match.suggestions(self.settings.suggest_threshold) if e.id != PRIVATE_ENTRY)
             return Reply(ReplyKind.PRIVATE, message=messages.PRIVATE_REPORT, private_only=True,

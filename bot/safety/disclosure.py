@@ -291,12 +291,26 @@ def train_default_model() -> DisclosureModel:
     return DisclosureModel.train(load_examples(TRAINING_FILES))
 
 
+HINT_AT = 0.5  # at or above: a public answer still goes out, plus a private hint about reporting privately
+PRIVATE_AT = 0.9  # at or above: the private-only reply (chosen on the real corpora's tune half)
+
+
+@dataclass(frozen=True)
+class PrivateVerdict:
+    """The graded verdict on one message: `level` is none, borderline or confident."""
+
+    score: float
+    level: str
+    reasons: tuple[str, ...]  # the rules' signal names only (never the matched text)
+
+
 @dataclass(frozen=True)
 class PrivateReportCheck:
     """Does a message report an undisclosed vulnerability? Owned by the core's `Brain`."""
 
     model: DisclosureModel
-    decision: float = DECISION
+    hint_at: float = HINT_AT
+    private_at: float = PRIVATE_AT
 
     @classmethod
     def load(cls) -> "PrivateReportCheck":
@@ -305,6 +319,12 @@ class PrivateReportCheck:
     def probability(self, text: str) -> float:
         return self.model.probability(text)
 
+    def verdict(self, text: str) -> PrivateVerdict:
+        score = self.probability(text)
+        level = "confident" if score >= self.private_at else "borderline" if score >= self.hint_at else "none"
+        reasons = tuple(reason.split(":", 1)[0] for reason in assess_disclosure(text).reasons)
+        return PrivateVerdict(round(score, 4), level, reasons)
+
     def is_report(self, text: str) -> bool:
-        """True when `text` should get private-reporting guidance instead of a public answer."""
-        return self.probability(text) >= self.decision
+        """True when `text` should get the private-only reply instead of a public answer."""
+        return self.probability(text) >= self.private_at
