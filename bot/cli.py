@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     purge = db_commands.add_parser("purge", help="delete logged rows older than the retention period")
     purge.add_argument("--days", type=int, help="override RETENTION_DAYS")
 
+    cve = commands.add_parser("cve", help="is a Kubernetes CVE fixed in my version? (bot.cve)", add_help=False)
+    cve.add_argument("cve_args", nargs=argparse.REMAINDER)
+
     report = commands.add_parser("report", help="frequent-question and gap report for maintainers")
     report.add_argument("--days", type=int, default=30)
     report.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
@@ -49,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["cve"]:  # its own parser, its own exit codes (2 for a malformed id)
+        from bot.cve.cli import main as cve_main
+
+        return cve_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -96,6 +104,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _validate(settings: Settings, catalog: Path | None, sigs: Path | None) -> int:
     knowledge, problems = load_knowledge(settings.knowledge_dir, settings.routing_file)
+    problems += schema_check(settings)
     if catalog:
         problems += check_catalog(knowledge, catalog)
     if sigs:
@@ -107,6 +116,25 @@ def _validate(settings: Settings, catalog: Path | None, sigs: Path | None) -> in
     print(f"{status}: {len(knowledge.entries)} entries, {len(knowledge.routes)} routes, "
           f"{errors} error(s), {len(problems) - errors} warning(s)")
     return 1 if errors else 0
+
+
+def schema_check(settings: Settings) -> list:
+    """Each knowledge file and routing.yaml against the published JSON Schemas (bot/schemas)."""
+    import yaml
+
+    from bot.core.knowledge import Problem, knowledge_files
+    from bot.schemas import kind_for_file, schema_problems
+
+    found = []
+    paths = knowledge_files(settings.knowledge_dir) if settings.knowledge_dir.is_dir() else []
+    for path in [*paths, settings.routing_file] if settings.routing_file.is_file() else paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # the loader reports unreadable files
+        kind = "routing" if path == settings.routing_file else kind_for_file(path)
+        found += [Problem(str(path), f"schema: {message}") for message in schema_problems(kind, data)]
+    return found
 
 
 async def _ask(settings: Settings, question: str, *, as_json: bool) -> int:

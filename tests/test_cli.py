@@ -178,3 +178,28 @@ def test_console_script_runs_offline_console(tmp_path):
                             text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["top_answered"][0]["faq_id"] == "cve-feed"  # the console logged it
+
+
+def test_validate_checks_the_published_schema(capsys, monkeypatch, tmp_path):
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "faq.yaml").write_text(
+        "entries:\n  - id: ok-entry\n    question: How do I do a thing?\n    answer: Like this.\n"
+        "    links: [https://example.org/a]\n    colour: blue\n", encoding="utf-8")
+    routing = tmp_path / "routing.yaml"
+    routing.write_text("routes:\n  - id: sig-x\n    name: SIG X\n    channel: '#sig-x'\n    link: https://example.org/x\n",
+                       encoding="utf-8")
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(folder))
+    monkeypatch.setenv("ROUTING_FILE", str(routing))
+    code, out, _ = run(capsys, "validate")
+    assert code == 1 and "schema:" in out and "colour" in out
+
+
+def test_cve_command_answers_from_the_snapshot_and_rejects_malformed_ids(capsys, monkeypatch):
+    monkeypatch.delenv("CVE_DATA", raising=False)  # the synthetic fixture
+    code, out, _ = run(capsys, "cve", "CVE-2099-0001", "--version", "v1.29.3", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["found"] is True and answer["affected"] is True
+    assert {"id", "found", "summary", "status", "severity", "components", "version", "affected", "links"} <= set(answer)
+    code, _, err = run(capsys, "cve", "CVE-20-1")
+    assert code == 2 and "not a valid CVE id" in err
