@@ -145,3 +145,23 @@ def test_private_reply_with_fallback_answers_renders_buttons():
     actions = [b for b in blocks if b["type"] == "actions"]
     assert len(actions) == 1
     assert decode_value(actions[0]["elements"][0]["value"]) == {"e": "kubelet-security", "q": 7}
+
+
+def test_a_reply_carrying_cve_facts_renders_them_first_on_both_surfaces() -> None:
+    from pathlib import Path
+
+    from bot.core.render import plain_text
+    from bot.cve import CveAdvisor
+
+    advisor = CveAdvisor.from_env({"CVE_DATA": str(Path(__file__).parent / "data" / "cve-fixture.json")})
+    facts = advisor.lookup("CVE-2099-0001", version="<1.29.3>")
+    alone = Reply(ReplyKind.ANSWERED, question="is CVE-2099-0001 fixed?", cve=facts, confidence=1.0)
+    blocks = B.as_dicts(B.reply_blocks(alone))
+    assert len(blocks) == 1 and "CVE-2099-0001" in blocks[0]["text"]["text"]
+    assert "<1.29.3>" not in blocks[0]["text"]["text"]  # what the asker typed is escaped
+    assert B.validate_blocks(blocks) == []
+    assert "CVE-2099-0001" in plain_text(alone) and "don't have a good answer" not in plain_text(alone)
+    with_entry = Reply(ReplyKind.ANSWERED, question="q", cve=facts, entry=ENTRY, route=ROUTE, question_id=1)
+    rendered = B.as_dicts(B.reply_blocks(with_entry))
+    assert "CVE-2099-0001" in rendered[0]["text"]["text"]
+    assert rendered[1:] == B.as_dicts(B.answer_blocks(ENTRY, question_id=1, route=ROUTE))  # then the FAQ answer

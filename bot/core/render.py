@@ -35,6 +35,8 @@ def plain_text(reply: Reply) -> str:
         if reply.entry.links:
             lines.append(M.LINKS_HEADING)
             lines += [f"  - {url}" for url in reply.entry.links]
+    elif reply.kind is ReplyKind.ANSWERED:
+        pass  # answered by CVE facts alone
     elif reply.kind is ReplyKind.SUGGESTIONS and reply.suggestions:
         lines.append(M.SUGGESTIONS_INTRO)
         lines += [f"  {i}. {e.question}  [{e.id}]" for i, e in enumerate(reply.suggestions[:MAX_SUGGESTIONS], 1)]

@@ -105,8 +105,18 @@ def human_channel(route: Route | None) -> str:
 
 
 def reply_blocks(reply: Reply, *, knowledge: KnowledgeBase | None = None) -> list[Block]:
-    """The public (or ephemeral, for private kinds) message for a reply."""
+    """The public (or ephemeral, for private kinds) message for a reply; CVE facts, when carried, come first."""
+    if reply.cve is not None and reply.kind is not ReplyKind.PRIVATE:
+        from bot.cve.render import as_text  # escapes what the asker wrote (versions)
+
+        return [section(truncate_for_block(as_text(reply.cve), SECTION_LIMIT))] + _content_blocks(reply, knowledge)
+    return _content_blocks(reply, knowledge)
+
+
+def _content_blocks(reply: Reply, knowledge: KnowledgeBase | None) -> list[Block]:
     kind = reply.kind
+    if kind == ReplyKind.ANSWERED and reply.entry is None:
+        return []  # answered by CVE facts alone
     if kind == ReplyKind.ANSWERED and reply.entry:
         return answer_blocks(reply.entry, question_id=reply.question_id, route=_owner(reply, knowledge))
     if kind == ReplyKind.SUGGESTIONS and reply.suggestions:
