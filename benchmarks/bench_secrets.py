@@ -116,6 +116,9 @@ ADVERSARIAL_TABLE: dict[str, str] = {
     "'PuTTY-User-Key-File-2: '*": _fill("PuTTY-User-Key-File-2: "),
     "mixed decoys": _fill("password=\"x' token: 'y\" Bearer z --token=w -pq "),
     "'  key: val\\n'*": _fill("  key: val\n"),
+    "'password is Ab1cdef '*": _fill("password is Ab1cdef "),
+    "'<password>'* and unclosed element": _fill("<password>", 2000) + "<password>" + "v" * 1990,
+    "redis-cli + '-a x '*": "redis-cli " + _fill("-a x ", N - 10),
     "spaces": " " * N,
     "newlines": "\n" * N,
 }

@@ -37,7 +37,8 @@ import yaml  # noqa: E402
 from bot.safety.secrets import KINDS, redact_secrets  # noqa: E402
 from tests.support.fake_credentials import WRAPPERS, fake_message  # noqa: E402
 
-CORPORA = sorted((ROOT / "benchmarks" / "data").glob("*.yaml")) + [ROOT.parent / "shared" / "eval" / "dev-questions.yaml"]
+CORPORA = sorted((ROOT / "benchmarks" / "data").glob("*.yaml")) + [
+    ROOT.parent / "shared" / "eval" / "dev-questions.yaml"]
 EXTRA_CORPORA = sorted((ROOT / "tests" / "data").glob("*.yaml"))
 
 
@@ -117,12 +118,20 @@ def redact_values(text: str, values: Iterable[str]) -> str:
 
 # --------------------------------------------------------------------------------------------- measures
 
-def coverage(samples: int, detectors: dict[str, Callable[[str], tuple[str, tuple[str, ...]]]]) -> dict[str, dict[str, float]]:
-    """Share of protected samples per kind, for each detector: name -> (redacted text, kinds)."""
+Detector = Callable[[str], tuple[str, tuple[str, ...]]]
+
+
+def coverage(samples: int, detectors: dict[str, Detector]) -> dict[str, dict[str, float]]:
+    """Per kind and detector: share of samples *protected* (nothing survives), and share *flagged*
+    (the detector found anything at all in the message: what a drop-the-message policy would use).
+
+    A detector returns (redacted text, kinds); for detect-secrets "kinds" is the list of its finding
+    types (the public-IP plugin is ignored for flagging: an IP is not a credential)."""
     wrappers = sorted(WRAPPERS)
     table: dict[str, dict[str, float]] = {}
     for kind in KINDS:
         hits = {name: 0 for name in detectors}
+        flags = {name: 0 for name in detectors}
         for seed in range(samples):
             message, cred = fake_message(kind, seed, wrappers[seed % len(wrappers)])
             for name, detect in detectors.items():
@@ -131,7 +140,9 @@ def coverage(samples: int, detectors: dict[str, Callable[[str], tuple[str, tuple
                 if name == "ours":
                     ok = ok and kind in kinds
                 hits[name] += ok
+                flags[name] += any(k != "Public IP (ipv4)" for k in kinds)
         table[kind] = {name: hits[name] / samples for name in detectors}
+        table[kind].update({f"{name}_flagged": flags[name] / samples for name in detectors})
     return table
 
 
@@ -168,9 +179,15 @@ def main() -> int:
     detectors: dict[str, Callable[[str], tuple[str, tuple[str, ...]]]] = {"ours": ours}
     if ds_adhoc is not None:
         ds_yaml = DetectSecrets("message.yaml")
-        detectors["ds_plugins"] = lambda t: (redact_values(t, (v for _, v in ds_adhoc.values_plugins(t))), ())
-        detectors["ds_plugins_yaml"] = lambda t: (redact_values(t, (v for _, v in ds_yaml.values_plugins(t))), ())
-        detectors["ds_scan_line"] = lambda t: (redact_values(t, (v for _, v in ds_adhoc.values_scan_line(t))), ())
+        def as_detector(find: Callable[[str], list[tuple[str, str]]]) -> Callable[[str], tuple[str, tuple[str, ...]]]:
+            def detect(text: str) -> tuple[str, tuple[str, ...]]:
+                found = find(text)
+                return redact_values(text, (v for _, v in found)), tuple(sorted({t for t, _ in found}))
+            return detect
+
+        detectors["ds_plugins"] = as_detector(ds_adhoc.values_plugins)
+        detectors["ds_plugins_yaml"] = as_detector(ds_yaml.values_plugins)
+        detectors["ds_scan_line"] = as_detector(ds_adhoc.values_scan_line)
         report["detect_secrets_version"] = ds_adhoc.version
         report["detect_secrets_plugins"] = sorted(type(p).__name__ for p in ds_adhoc.plugins)
 
@@ -178,19 +195,24 @@ def main() -> int:
     table = coverage(args.samples, detectors)
     report["coverage"] = table
     names = list(detectors)
-    print(f"\ncoverage on the generated corpus: {len(KINDS)} kinds x {args.samples} messages; share protected")
-    print(f"{'kind':30} " + " ".join(f"{n:>15}" for n in names))
+    print(f"\ncoverage on the generated corpus: {len(KINDS)} kinds x {args.samples} messages; "
+          "share protected (share flagged)")
+    print(f"{'kind':30} " + " ".join(f"{n:>18}" for n in names))
     for kind, row in table.items():
-        print(f"{kind:30} " + " ".join(f"{row[n]:15.2f}" for n in names))
+        print(f"{kind:30} " + " ".join(f"{row[n]:9.2f} ({row[n + '_flagged']:.2f})" for n in names))
     summary = {}
     for n in names:
         full = sum(1 for row in table.values() if row[n] == 1.0)
         most = sum(1 for row in table.values() if row[n] >= 0.9)
         some = sum(1 for row in table.values() if row[n] > 0)
         overall = sum(row[n] for row in table.values()) / len(table)
-        summary[n] = {"kinds_100pct": full, "kinds_ge_90pct": most, "kinds_any": some, "mean_protected": overall}
+        flagged_full = sum(1 for row in table.values() if row[n + "_flagged"] == 1.0)
+        flagged_mean = sum(row[n + "_flagged"] for row in table.values()) / len(table)
+        summary[n] = {"kinds_100pct": full, "kinds_ge_90pct": most, "kinds_any": some, "mean_protected": overall,
+                      "kinds_always_flagged": flagged_full, "mean_flagged": flagged_mean}
         print(f"  {n:16} kinds fully protected {full:3d}, >=90% {most:3d}, any {some:3d}; "
-              f"mean share protected {overall:.3f}")
+              f"mean share protected {overall:.3f}; kinds always flagged {flagged_full:3d}, "
+              f"mean share flagged {flagged_mean:.3f}")
     report["coverage_summary"] = summary
 
     # ---- false alarms

@@ -40,7 +40,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-__all__ = ["KINDS", "Redaction", "redact_secrets", "shannon_entropy"]
+__all__ = ["KINDS", "Redaction", "find_secrets", "marker", "redact_secrets", "shannon_entropy"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ KINDS: dict[str, str] = {
     "presigned_url_signature": "S3 / GCS pre-signed URL signature or security token",
     # command lines
     "cli_password": "mysql -p<pass>, --password[=] <pass>, sshpass -p, openssl -pass pass:",
-    "curl_basic_auth": "curl -u / --user user:pass",
+    "curl_basic_auth": "curl / wget / etcdctl -u / --user user:pass",
     "cli_token": "--token / --auth-token / --bearer-token ... flag value",
     "cli_secret": "--client-secret / --api-key / --secret-key ... flag value",
     "kubectl_from_literal": "kubectl create secret --from-literal=key=value",
@@ -123,7 +123,7 @@ KINDS: dict[str, str] = {
     "google_api_key": "Google API key AIza...",
     "openai_api_key": "OpenAI-style key sk- / sk-proj- / sk-svcacct- / sk-admin-",
     "anthropic_api_key": "Anthropic key sk-ant-api03-...",
-    "aws_access_key_id": "AWS access key id AKIA / ASIA",
+    "aws_access_key_id": "AWS access key id AKIA / ASIA (and ABIA / ACCA / A3T*)",
     "jwt": "JSON Web Token (3 parts: eyJ....eyJ....sig), e.g. service-account tokens",
     "jwe": "JSON Web Encryption (5 parts)",
     "twilio_api_key": "Twilio API key SID SK + 32 hex",
@@ -132,7 +132,8 @@ KINDS: dict[str, str] = {
     "pypi_token": "PyPI upload token pypi-AgEIcHlwaS5vcmc...",
     "azure_client_secret": "Microsoft Entra (Azure AD) client secret (xxx8Q~...)",
     "password_hash": "bcrypt / apr1 / sha-crypt password hash (htpasswd, /etc/shadow)",
-    "discord_bot_token": "Discord bot token (M/N/O + 23-25 . 6 . 27+ chars)",
+    "google_oauth_token": "Google OAuth access token ya29. / refresh token 1//0",
+    "discord_bot_token": "Discord bot token (24-26 . 6 . 27-38 chars, mixed case and digits)",
     "telegram_bot_token": "Telegram bot token (8-10 digits : 35 chars)",
     "mailchimp_api_key": "Mailchimp API key (32 hex -usN)",
     "square_token": "Square access / OAuth secret (sq0atp- / sq0csp- / EAAA...)",
@@ -271,6 +272,11 @@ class _Ctx:
     __slots__ = ("text", "low", "_nls", "_fences", "_lines", "_flags", "_line_flags")
 
     def __init__(self, text: str) -> None:
+        if "\\n" in text or "\\t" in text:
+            # JSON- or shell-escaped text ("...\nclient-key-data: ...\ntoken: ..."): scan a copy of the
+            # same length where each escape is a real break, so every rule sees its lines; spans are
+            # positions, and the output is cut from the original text.
+            text = text.replace("\\n", " \n").replace("\\t", " \t")
         self.text = text
         self.low = text.translate(_LOWER)
         self._nls: list[int] | None = None
@@ -327,11 +333,13 @@ _Emit = Callable[[int, int, str, int], None]
 _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{0,40}?)PRIVATE KEY(?: BLOCK)?-----(?:-{0,32}+)")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----")
 _BREAK = r"(?:[ \t\r\n]|\\[rn])"
-# A cut-off block's body: base64 lines (long chunks, or a short chunk that ends its line) and the
-# RFC 1421 / OpenPGP armor headers, separated by real or JSON-escaped line breaks.
+# A cut-off block's body: base64 chunks separated by real or escaped line breaks (or spaces, when a
+# key was pasted as one line). A long chunk always belongs to it; short words (armor headers such as
+# `Proc-Type: 4,ENCRYPTED`, `Comment: ...`) only when a long chunk follows within 8 words, and a short
+# chunk that ends its line (a key's last line). So the question after a cut-off key stays.
 _PEM_BODY = re.compile(
-    _BREAK + r"{0,8}+(?:(?:[A-Za-z0-9+/=]{20,}+|[A-Za-z0-9+/=]{1,19}+(?=[ \t]*(?:\r?\n|\\[rn]|$))"
-    r"|(?:Proc-Type|DEK-Info|Version|Comment|Hash|Charset|MessageID): [^\n\\]{0,200}+)" + _BREAK + r"{0,8}+)*+")
+    r"(?:" + _BREAK + r"{1,8}+(?:(?:[^\s\\]{1,60}+" + _BREAK + r"{1,8}+){0,8}[A-Za-z0-9+/=]{20,}+"
+    r"|[A-Za-z0-9+/=]{1,19}+(?=[ \t]*(?:\r?\n|\\[rn]|$))))*+")
 _GCP_SA = re.compile(r"service_account|gserviceaccount\.com")
 _PUTTY = re.compile(r"PuTTY-User-Key-File-\d: ")
 _PUTTY_MAC = re.compile(r"Private-MAC: [0-9a-fA-F]{20,128}")
@@ -342,8 +350,8 @@ _PUTTY_BODY = re.compile(
 def _scan_blocks(ctx: _Ctx, emit: _Emit) -> None:
     text = ctx.text
     if "PRIVATE KEY" in text:
-        ends = [m.start() for m in _PEM_END.finditer(text)]
-        ends_full = {m.start(): m.end() for m in _PEM_END.finditer(text)}
+        end_matches = list(_PEM_END.finditer(text))
+        ends = [m.start() for m in end_matches]
         pos = 0
         for begin in _PEM_BEGIN.finditer(text):
             if begin.start() < pos:
@@ -359,11 +367,9 @@ def _scan_blocks(ctx: _Ctx, emit: _Emit) -> None:
                 kind = "private_key"
             i = bisect.bisect_left(ends, begin.end())
             if i < len(ends):
-                stop = ends_full[ends[i]]
+                stop = end_matches[i].end()
             else:
                 stop = _PEM_BODY.match(text, begin.end()).end()
-                while stop > begin.end() and text[stop - 1] in " \t\r\n":
-                    stop -= 1
             emit(begin.start(), stop, kind, _P_BLOCK)
             pos = stop
     if "PuTTY-User-Key-File-" in text:
@@ -444,12 +450,15 @@ _VENDORS: list[_Vendor] = [
     (("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"),
      re.compile(r"(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9+/=]{24,100}+)"),
      "stripe_key", lambda ctx, m: _has_digit(m.group(0)[8:]) or _has_upper(m.group(0)[8:])),
+    (("ya29.", "1//0"), re.compile(r"(?<![A-Za-z0-9_-])(?:ya29\.[A-Za-z0-9_-]{20,2000}+|1//0[A-Za-z0-9_-]{30,500}+)"),
+     "google_oauth_token", None),
     (("aiza",), re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])"), "google_api_key", None),
     (("sk-ant-",), re.compile(r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin|oat|sid)\d{2}-[A-Za-z0-9_-]{20,250}+"),
      "anthropic_api_key", None),
     (("sk-",), re.compile(r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,250}+"),
      "openai_api_key", lambda ctx, m: "T3BlbkFJ" in m.group(0) or _mixed(m.group(0)[3:])),
-    (("akia", "asia"), re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"), "aws_access_key_id",
+    (("akia", "asia", "abia", "acca", "a3t"), re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])"),
+     "aws_access_key_id",
      None),
     (("iqojb3jpz2lu", "fwogzxivyxdz"),
      re.compile(r"(?<![A-Za-z0-9+/])(?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9+/=]{50,4000}+"), "aws_session_token", None),
@@ -466,7 +475,7 @@ _VENDORS: list[_Vendor] = [
      re.compile(r"\$(?:2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}"
                 r"|[56]\$(?:rounds=\d{1,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43,86}"
                 r"|y\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{1,40}\$[./A-Za-z0-9]{43})"), "password_hash", None),
-    ((), re.compile(r"(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])"),
+    ((), re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])"),
      "discord_bot_token", lambda ctx, m: _mixed(m.group(0))),
     ((":",), re.compile(r"(?:(?<=bot)|(?<![A-Za-z0-9_:-]))[0-9]{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])"), "telegram_bot_token",
      lambda ctx, m: _has_upper(m.group(0)) and _has_lower(m.group(0))),
@@ -483,7 +492,7 @@ _VENDORS: list[_Vendor] = [
 
 _JWE = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8000}+\.[A-Za-z0-9_-]{0,8000}+\.[A-Za-z0-9_-]{4,8000}+"
                   r"\.[A-Za-z0-9_-]{4,8000}+\.[A-Za-z0-9_-]{4,8000}+")
-_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8000}+\.eyJ[A-Za-z0-9_-]{4,8000}+\.(?:[A-Za-z0-9_-]{1,8000}+)?")
+_JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,8000}+\.eyJ[A-Za-z0-9_-]{4,8000}+(?:\.[A-Za-z0-9_-]{0,8000}+)?")
 _CERT_KEY = re.compile(r"(?:--certificate-key(?:=|[ \t]{1,8})|certificatekey\"?[ \t]{0,4}:[ \t]{0,4}\"?)([0-9a-f]{64})(?![0-9a-z])")
 _SLACK_WEBHOOK = re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/-]{10,300}+)")
 
@@ -499,7 +508,7 @@ def _scan_vendor(ctx: _Ctx, emit: _Emit) -> None:
             emit(m.start(), m.end(), kind if isinstance(kind, str) else kind(m), _P_VENDOR)
     if "eyj" in low:
         for m in _JWE.finditer(text):
-            emit(m.start(), m.end(), "jwe", _P_VENDOR - 0)
+            emit(m.start(), m.end(), "jwe", _P_VENDOR)
         for m in _JWT.finditer(text):
             emit(m.start(), m.end(), "jwt", _P_VENDOR)
     if "certificate" in low and "key" in low:
@@ -549,17 +558,19 @@ def _scan_urls(ctx: _Ctx, emit: _Emit) -> None:
 # Command lines
 # ---------------------------------------------------------------------------------------------
 
-_FLAG_VALUE = r"(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|[^\s\"'`;|&<>]{1,500}+)"
+# Values are captured inside a look-ahead: a rejected value (another flag, a placeholder) is not
+# consumed, so finditer still sees the flag or label that follows it.
+_FLAG_VALUE = r"(?=(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|[^\s\"'`;|&<>]{1,500}+))"
 _PASSWORD_FLAG = re.compile(r"(?<![\w-])--((?:[a-z0-9]{1,20}-){0,4})(?:password|passwd|pass|pwd)(?:=|[ \t]{1,8})"
                             + _FLAG_VALUE)
 _SECRET_FLAG = re.compile(
     r"(?<![\w-])--((?:[a-z0-9]{1,20}-){0,4})(token|client-secret|consumer-secret|api-key|apikey|secret-key"
     r"|secret-access-key|access-key-secret|signing-secret|webhook-secret|app-secret|secret-id)(?:=|[ \t]{1,8})"
     + _FLAG_VALUE)
-_SHORT_P = re.compile(r"(?<![\w-])-p(?:([^\s\"'`-][^\s\"'`;|&<>]{0,499}+|\"[^\"\n]{1,500}\"|'[^'\n]{1,500}')"
+_SHORT_P = re.compile(r"(?<![\w-])-([paw])(?=([^\s\"'`-][^\s\"'`;|&<>]{0,499}+|\"[^\"\n]{1,500}\"|'[^'\n]{1,500}')"
                       r"|[ \t]{1,8}([^\s\"'`-][^\s\"'`;|&<>]{0,499}+|\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'))")
 _OPENSSL_PASS = re.compile(r"(?<![\w-])-pass(?:in|out)?[ \t]{1,8}[\"']?pass:([^\s\"']{1,500})")
-_CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)(?:=|[ \t]{0,8})([\"']?)[^\s:\"'@]{0,128}:([^\s\"']{1,500})")
+_CURL_USER = re.compile(r"(?<![\w-])(?:-u|--user)(?:=|[ \t]{0,8})(?=([\"']?)[^\s:\"'@]{0,128}:([^\s\"']{1,500}))")
 _FROM_LITERAL = re.compile(r"--from-literal(?:=|[ \t]{1,8})([\"']?)([A-Za-z0-9_.-]{1,253})=")
 _MYSQL = re.compile(r"\b(?:mysql|mariadb|mysqldump|mysqladmin|mysqlsh|mysqlimport|mysqlcheck|mysqlpump)\b")
 _REGISTRY_LOGIN = re.compile(r"\b(?:docker|podman|nerdctl|helm|oras|skopeo|buildah|crane|finch)\b[^\n]{0,80}?\blogin\b")
@@ -567,7 +578,10 @@ _SECRET_WORD = re.compile(r"password|passwd|pwd|secret|token|key|auth|cred|pass"
 _SECRET_ONLY = re.compile("secret")
 _BARE_RUN = re.compile(r"[^\s\"'`]*+")
 _SSHPASS = re.compile("sshpass")
-_HTTP_CLIENT = re.compile(r"\b(?:curl|wget|http|https|httpie)\b")
+_HTTP_CLIENT = re.compile(r"\b(?:curl|wget|http|https|httpie|etcdctl)\b")
+_SPACED_P = re.compile(r"\b(?:sshpass|cqlsh)\b")
+_REDIS_CLI = re.compile(r"\bredis-cli\b")
+_LDAP = re.compile(r"\bldap(?:search|modify|add|delete|whoami|passwd|compare)\b")
 
 
 def _unquote(ctx: _Ctx, start: int, end: int) -> tuple[int, int]:
@@ -580,7 +594,8 @@ def _unquote(ctx: _Ctx, start: int, end: int) -> tuple[int, int]:
 
 def _flag_ok(value: str) -> bool:
     value = value.strip("\"'")
-    return len(value) >= 3 and not _is_placeholder(value) and not value.startswith("-") and not _is_code_reference(value)
+    return (len(value) >= 3 and not _is_placeholder(value) and not value.startswith("-")
+            and not _is_code_reference(value))
 
 
 def _scan_cli(ctx: _Ctx, emit: _Emit) -> None:
@@ -626,22 +641,31 @@ def _scan_cli(ctx: _Ctx, emit: _Emit) -> None:
                 if vend > vstart and not _is_placeholder(text[vstart:vend]):
                     emit(vstart, vend, "kubectl_from_literal", _P_CLI)
                     covered = vend
-    if "-p" in text:
+    if "-p" in text or "-a" in text or "-w" in text:
         covered = -1
         for m in _SHORT_P.finditer(text):
             if m.start() < covered:
                 continue
-            if m.group(1) is not None:  # glued: mysql -pSECRET
-                if not ctx.line_has(m.start(), _MYSQL):
+            flag = m.group(1)
+            if m.group(2) is not None:  # glued: mysql -pSECRET
+                if flag != "p" or not ctx.line_has(m.start(), _MYSQL):
                     continue
-                start, end, kind = m.start(1), m.end(1), "cli_password"
+                start, end, kind = m.start(2), m.end(2), "cli_password"
             else:
-                start, end = m.start(2), m.end(2)
-                if ctx.line_has(m.start(), _REGISTRY_LOGIN):
+                start, end = m.start(3), m.end(3)
+                if flag == "a":
+                    if not ctx.line_has(m.start(), _REDIS_CLI):
+                        continue
+                    kind = "cli_password"
+                elif flag == "w":
+                    if not ctx.line_has(m.start(), _LDAP):
+                        continue
+                    kind = "cli_password"
+                elif ctx.line_has(m.start(), _REGISTRY_LOGIN):
                     kind = "docker_registry_password"
-                elif ctx.line_has(m.start(), _SSHPASS):
+                elif ctx.line_has(m.start(), _SPACED_P):
                     before = low[max(ctx.line_span(m.start())[0], m.start() - 200):m.start()]
-                    at = before.rfind("sshpass")
+                    at = max(before.rfind("sshpass"), before.rfind("cqlsh"))
                     if at < 0 or " ssh " in before[at:]:
                         continue
                     kind = "cli_password"
@@ -655,7 +679,7 @@ def _scan_cli(ctx: _Ctx, emit: _Emit) -> None:
         for m in _OPENSSL_PASS.finditer(text):
             if not _is_placeholder(m.group(1)):
                 emit(m.start(1), m.end(1), "cli_password", _P_CLI)
-    if ("-u" in text or "--user" in text) and ("curl" in low or "wget" in low or "http" in low):
+    if ("-u" in text or "--user" in text) and ("curl" in low or "wget" in low or "http" in low or "etcdctl" in low):
         covered = -1
         for m in _CURL_USER.finditer(text):
             if m.start() < covered or not ctx.line_has(m.start(), _HTTP_CLIENT):
@@ -701,6 +725,13 @@ _ENV_PAIR = re.compile(
     r"(?<![\w-])\"?name\"?[ \t]{0,4}:[ \t]{0,4}[\"']?([a-z0-9_.-]{1,80}?)[\"']?[ \t]{0,4}"
     r"(?:,[ \t]{0,4}|\r?\n[ \t]{0,24}(?:-[ \t]{1,4})?)\"?value\"?[ \t]{0,4}:[ \t]{0,4}")
 _ENV_NAME_KW = re.compile(r"(?:" + _KW + r")$")
+_XML_ELEMENT = re.compile(r"<([a-z][a-z0-9_.:-]{0,60})(?:[ \t][^<>\n]{0,200})?>([^<\n]{1,1000})</\1>")
+# "the password is Summer2024!", "ssh in with password Xy9!..": prose, so only a value that cannot be a word
+_PROSE = re.compile(r"(?<![\w-])(password|passwd|passphrase|pwd|pw|token|api[ _-]?key|secret)[ \t]{1,4}(?:is|was)[ \t]{1,4}"
+                    r"[\"'`]?([^\s\"'`]{6,200})"
+                    r"|(?:with|using)[ \t]{1,4}(?:the[ \t]{1,4})?(password|passphrase|token)[ \t]{1,4}[\"'`]?([^\s\"'`]{6,200})")
+_NETRC = re.compile(r"(?<![\w-])password[ \t]{1,8}([^\s]{1,500})")
+_NETRC_LINE = re.compile(r"\bmachine[ \t]{1,8}\S{1,253}[ \t]{1,8}login\b|\blogin[ \t]{1,8}\S{1,253}[ \t]{1,8}password\b")
 
 _KUBECONFIG = re.compile(
     r"kind\"?[ \t]{0,4}:[ \t]{0,4}\"?config\b|current-context|client-key-data|client-certificate-data"
@@ -728,7 +759,8 @@ _PASSWORD_KWS = frozenset({"password", "passwd", "passphrase", "pwd", "pass", "p
 _WEAK_KWS = frozenset({"auth", "credential", "credentials", "cred", "creds", "key", "signature", "hmac", "salt",
                        "seed", "cookie", "session"})
 _TOKEN_KWS = frozenset({"authtoken", "accesstoken", "refreshtoken", "idtoken", "bearertoken", "apitoken", "bottoken",
-                        "apptoken", "oauthtoken", "privatetoken", "personalaccesstoken", "serviceaccounttoken", "token"})
+                        "apptoken", "oauthtoken", "privatetoken", "personalaccesstoken", "serviceaccounttoken",
+                        "token"})
 
 
 def _classify(kw: str, label: str, ctx: _Ctx, pos: int, sep: str, value: str) -> tuple[str, int] | None:
@@ -839,48 +871,87 @@ def _accept(kind: str, level: int, value: str, quoted: bool, sep: str, ctx: _Ctx
     return _secretish(value, eol=_EOL.match(ctx.text, end) is not None)
 
 
+_VERSIONISH = re.compile(r"v?[0-9]+(?:[.x][0-9x]+)+[a-z0-9.+-]*|[0-9]+[a-z]{1,7}")
+
+
+def _prose_secret(value: str) -> bool:
+    """In prose only a value that no sentence would hold: mixed case and a digit, random-looking, or
+    letters, digits and upper case or a symbol."""
+    if len(value) < 6 or _is_placeholder(value) or _VERSIONISH.fullmatch(value.translate(_LOWER)) \
+            or _DIGEST.match(value):
+        return False
+    if _mixed(value) or _random_looking(value):
+        return True
+    # a digit and a letter, plus an upper-case letter or a symbol other than - and . ("base64-encoded",
+    # "12-characters" stay words)
+    return _has_digit(value) and (_has_upper(value) or _has_lower(value)) and (
+        _has_upper(value) or _SYMBOL_RE.search(value.replace("-", "").replace(".", "")) is not None)
+
+
 def _scan_labels(ctx: _Ctx, emit: _Emit) -> None:
     text, low = ctx.text, ctx.low
-    if ":" not in text and "=" not in text:
-        return
     covered = -1  # end of the last value emitted: labels inside it are redacted already
-    budget = _LABEL_BUDGET
-    for m in _LABEL.finditer(low):
-        kw_start = m.start(1)
-        if kw_start < covered:
-            continue
-        if kw_start and text[kw_start - 1].isalnum() and text[kw_start] != "_" and not text[kw_start].isupper():
-            continue  # inside a word: bypass=, monkey:
-        got = _read_value(ctx, m.end())
-        if got is None:
-            continue
-        vstart, vend, quoted = got
-        value = text[vstart:vend]
-        if not quoted and value.endswith("!") and m.group(1).translate(_NORMALISE) not in _PASSWORD_KWS:
-            value = value.rstrip("!")  # machine-made secrets never end in "!": that is the sentence
-            vend = vstart + len(value)
-            if not value:
+    if ":" in text or "=" in text:
+        budget = _LABEL_BUDGET
+        for m in _LABEL.finditer(low):
+            kw_start = m.start(1)
+            if kw_start < covered:
                 continue
-        label_start = _label_start(low, kw_start)
-        label = low[label_start:m.end(1)]
-        kind_level = _classify(m.group(1), label, ctx, kw_start, m.group(3), value)
-        if kind_level is None:
-            continue
-        kind, level = kind_level
-        budget -= 1
-        if budget < 0 or _accept(kind, level, value, quoted, m.group(3)[0], ctx, vstart, low[label_start:kw_start],
-                                 vend):
-            vend = _extend(ctx, vend, quoted)
-            emit(vstart, vend, kind, _P_LABEL)
-            covered = vend
+            if kw_start and text[kw_start - 1].isalnum() and text[kw_start] != "_" and not text[kw_start].isupper():
+                continue  # inside a word: bypass=, monkey:
+            got = _read_value(ctx, m.end())
+            if got is None:
+                continue
+            vstart, vend, quoted = got
+            value = text[vstart:vend]
+            if not quoted and value.endswith("!") and m.group(1).translate(_NORMALISE) not in _PASSWORD_KWS:
+                value = value.rstrip("!")  # machine-made secrets never end in "!": that is the sentence
+                vend = vstart + len(value)
+                if not value:
+                    continue
+            label_start = _label_start(low, kw_start)
+            label = low[label_start:m.end(1)]
+            kind_level = _classify(m.group(1), label, ctx, kw_start, m.group(3), value)
+            if kind_level is None:
+                continue
+            kind, level = kind_level
+            budget -= 1
+            if budget < 0 or _accept(kind, level, value, quoted, m.group(3)[0], ctx, vstart, low[label_start:kw_start],
+                                     vend):
+                vend = _extend(ctx, vend, quoted)
+                emit(vstart, vend, kind, _P_LABEL)
+                covered = vend
+    if "</" in text:
+        for m in _XML_ELEMENT.finditer(low):
+            kw = _ENV_NAME_KW.search(m.group(1))
+            value = text[m.start(2):m.end(2)].strip()
+            if kw is None or not value:
+                continue
+            vstart = m.start(2) + (m.end(2) - m.start(2) - len(text[m.start(2):m.end(2)].lstrip()))
+            vend = vstart + len(value)
+            kind_level = _classify(kw.group(0), m.group(1), ctx, m.start(1) + kw.start(), "=", value)
+            if kind_level is not None and _accept(kind_level[0], max(kind_level[1], 0), value, True, "=", ctx,
+                                                  vstart, m.group(1)[:kw.start()], vend):
+                emit(vstart, vend, kind_level[0], _P_LABEL)
+    if " is " in low or " was " in low or "with " in low or "using " in low:
+        for m in _PROSE.finditer(low):
+            group = 2 if m.group(1) else 4
+            value = text[m.start(group):m.end(group)].rstrip(".,;:?)")
+            if _prose_secret(value):
+                kw = (m.group(1) or m.group(3)).translate(_NORMALISE)
+                kind = "password" if kw.startswith("pass") or kw in ("pwd", "pw") else (
+                    "token" if kw.endswith("token") else "api_key" if kw.endswith("key") else "secret")
+                emit(m.start(group), m.start(group) + len(value), kind, _P_LABEL)
+    if "machine" in low and "password" in low:
+        for m in _NETRC.finditer(low):
+            if ctx.line_has(m.start(), _NETRC_LINE) and not _is_placeholder(text[m.start(1):m.end(1)]):
+                emit(m.start(1), m.end(1), "password", _P_LABEL)
     if "value" in low and "name" in low:
+        covered = -1
         budget = _LABEL_BUDGET
         for m in _ENV_PAIR.finditer(low):
             if m.start() < covered:
                 continue
-            budget -= 1
-            if budget < 0:
-                break  # pairs are also labels: the loop above has judged or redacted them
             kw = _ENV_NAME_KW.search(m.group(1))
             if kw is None:
                 continue
@@ -890,8 +961,11 @@ def _scan_labels(ctx: _Ctx, emit: _Emit) -> None:
             vstart, vend, quoted = got
             value = text[vstart:vend]
             kind_level = _classify(kw.group(0), m.group(1), ctx, m.start(1) + kw.start(), "=", value)
-            if kind_level is not None and _accept(kind_level[0], max(kind_level[1], 0), value, True, "=", ctx,
-                                                  vstart, m.group(1)[:kw.start()], vend):
+            if kind_level is None:
+                continue
+            budget -= 1
+            if budget < 0 or _accept(kind_level[0], max(kind_level[1], 0), value, True, "=", ctx, vstart,
+                                     m.group(1)[:kw.start()], vend):
                 vend = _extend(ctx, vend, quoted)
                 emit(vstart, vend, kind_level[0], _P_LABEL)
                 covered = vend
@@ -903,8 +977,8 @@ def _scan_labels(ctx: _Ctx, emit: _Emit) -> None:
 
 _AUTH_HEADER = re.compile(
     r"(?i)authorization\\?[\"']?[ \t]{0,8}[:=][ \t]{0,8}\\?[\"']?"
-    r"(?:(bearer|token|basic|digest|negotiate|apikey|sso-key|key|dpop)[ \t]{1,8})?([A-Za-z0-9._~+/=:-]{6,8000}+)")
-_BEARER = re.compile(r"(?i)(?<![A-Za-z0-9_-])bearer[ \t]{1,8}([A-Za-z0-9._~+/-]{16,8000}+=*)")
+    r"(?=(?:(bearer|token|basic|digest|negotiate|apikey|sso-key|key|dpop)[ \t]{1,8})?([A-Za-z0-9._~+/=-]{6,8000}+))")
+_BEARER = re.compile(r"(?i)(?<![A-Za-z0-9_-])bearer[ \t]{1,8}(?=([A-Za-z0-9._~+/-]{16,8000}+=*))")
 
 
 def _scan_headers(ctx: _Ctx, emit: _Emit) -> None:
@@ -1047,16 +1121,18 @@ def find_secrets(text: str) -> list[Span]:
 
 
 def _merge(spans: list[Span]) -> Iterator[tuple[int, int, str]]:
+    """Union overlapping spans; each union is named by its most specific (then longest) span."""
     i, n = 0, len(spans)
     while i < n:
-        start, end, best_priority, best_kind = spans[i]
+        start, end, priority, kind = spans[i]
+        best = (priority, start - end, kind)
         j = i + 1
         while j < n and spans[j][0] < end:
-            end = max(end, spans[j][1])
-            if spans[j][2] < best_priority:
-                best_priority, best_kind = spans[j][2], spans[j][3]
+            s_start, s_end, s_priority, s_kind = spans[j]
+            end = max(end, s_end)
+            best = min(best, (s_priority, s_start - s_end, s_kind))
             j += 1
-        yield start, end, best_kind
+        yield start, end, best[2]
         i = j
 
 
@@ -1066,16 +1142,29 @@ def redact_secrets(text: str) -> Redaction:
     Labels, hosts, user names and the surrounding question are kept. Idempotent: markers are
     placeholders, so redacting twice changes nothing more.
     """
+    redacted, kinds, glued = _redact_once(text)
+    if glued:
+        # A value ran straight into the next token (`...KEY-----\n--password x`): that token's
+        # pattern could not see a boundary before it, the marker gives it one. One more pass.
+        redacted, more, _ = _redact_once(redacted)
+        kinds |= more
+    return Redaction(text=redacted, kinds=tuple(sorted(kinds)))
+
+
+def _redact_once(text: str) -> tuple[str, set[str], bool]:
     spans = find_secrets(text)
     if not spans:
-        return Redaction(text=text, kinds=())
+        return text, set(), False
     out: list[str] = []
     kinds: set[str] = set()
     pos = 0
+    glued = False
     for start, end, kind in _merge(spans):
         out.append(text[pos:start])
         out.append(marker(kind))
         kinds.add(kind)
         pos = end
+        if end < len(text) and (text[end].isalnum() or text[end] in "-_"):
+            glued = True
     out.append(text[pos:])
-    return Redaction(text="".join(out), kinds=tuple(sorted(kinds)))
+    return "".join(out), kinds, glued

@@ -54,6 +54,8 @@ def rand(rng: R, alphabet: str, n: int) -> str:
 
 def mixed(rng: R, alphabet: str, n: int) -> str:
     """Random string that has an upper-case letter, a lower-case letter and a digit."""
+    assert n >= 3 and any(c.isupper() for c in alphabet) and any(c.islower() for c in alphabet) \
+        and any(c.isdigit() for c in alphabet), "alphabet cannot satisfy mixed()"
     while True:
         value = rand(rng, alphabet, n)
         if (any(c.isupper() for c in value) and any(c.islower() for c in value)
@@ -307,6 +309,9 @@ def b_password(rng: R) -> FakeCredential:
         "PGPASSWORD={v} psql -h db -U app", "auth:\n  rootPassword: {v}\n  username: app",
         "spring.datasource.password={v}", "my password: {v}", "env:\n  - name: DB_PASSWORD\n    value: \"{v}\"",
         "passwd: '{v}'", '{{"user": "app", "pwd": "{v}"}}', "redis:\n  passphrase: {v}",
+        "<server>\n  <id>corp</id>\n  <username>ci</username>\n  <password>{v}</password>\n</server>",
+        "machine github.example.com login ci password {v}",
+        "the password is {v} but login fails", "ssh in with password {v} works",
     ])
     text = form.format(v=pw)
     return FakeCredential("password", text, (pw,), "\n" in text)
@@ -513,7 +518,8 @@ def b_cli_password(rng: R) -> FakeCredential:
         "mysql -h db -u root -p{p} app", "mysqldump -u root -p'{p}' --all-databases > dump.sql",
         "helm repo add corp https://charts.example.com --username ci --password {p}",
         "sshpass -p '{p}' ssh ops@10.0.0.4", "openssl pkcs12 -export -in c.pem -out c.p12 -passout pass:{p}",
-        "psql --password={p}",
+        "psql --password={p}", "redis-cli -h redis-master -a {p} ping", "ldapsearch -x -D cn=admin -w {p} -b dc=ex",
+        "cqlsh -u cassandra -p {p} 10.0.0.9",
     ]).format(p=pw)
     return FakeCredential("cli_password", text, (pw,), False)
 
@@ -722,6 +728,9 @@ BUILDERS: dict[str, Callable[[R], FakeCredential]] = {
                           "[pypi]\nusername = __token__\npassword = {t}"),
     "azure_client_secret": _vendor("azure_client_secret", _azure_client_secret, "AZURE_CLIENT_SECRET={t}"),
     "password_hash": _vendor("password_hash", _password_hash, "admin:{t}", "root:{t}:19700:0:99999:7:::"),
+    "google_oauth_token": _vendor("google_oauth_token", lambda r: "ya29." + mixed(r, B64URL, r.choice([120, 200]))
+                                  if r.random() < 0.7 else "1//0" + mixed(r, B64URL, 60),
+                                  '{{"access_token": "{t}", "expires_in": 3599, "token_type": "Bearer"}}'),
     "discord_bot_token": _vendor("discord_bot_token", lambda r: f"{r.choice('MNO')}{mixed(r, ALNUM, 23)}."
                                  f"{rand(r, B64URL, 6)}.{mixed(r, B64URL, 38)}", "DISCORD_TOKEN={t}"),
     "telegram_bot_token": _vendor("telegram_bot_token", lambda r: f"{r.randint(10**8, 10**10 - 1)}:AA"
