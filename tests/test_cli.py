@@ -47,6 +47,7 @@ def test_ask_json_is_one_object_with_the_contract_keys(capsys):
 
 def test_ask_json_for_suggestions_has_no_faq_id(capsys, monkeypatch):
     monkeypatch.setenv("ANSWER_THRESHOLD", "0.99")
+    monkeypatch.setenv("FUSED_ANSWER_THRESHOLD", "0.99")
     _, out, _ = run(capsys, "ask", "rbac permissions for service account tokens", "--json")
     reply = json.loads(out)
     assert reply["kind"] == "suggestions"

@@ -59,6 +59,11 @@ class Settings:
     # Matching thresholds (chosen from data; see docs/matching.md)
     answer_threshold: float = 0.52
     suggest_threshold: float = 0.35
+    # Semantic + lexical fusion (MATCHER=lexical turns it off; chosen on the real corpus's tune half)
+    matcher: str = "fused"
+    fusion_weight: float = 0.4
+    fused_answer_threshold: float = 0.52
+    fusion_margin: float = 0.0
 
     # Abuse limits
     rate_limit_per_minute: int = 10
@@ -184,14 +189,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["answer_threshold"] = _float("ANSWER_THRESHOLD", raw)
     if raw := get("SUGGEST_THRESHOLD"):
         values["suggest_threshold"] = _float("SUGGEST_THRESHOLD", raw)
+    if raw := get("MATCHER"):
+        if raw.lower() not in ("fused", "lexical"):
+            raise ConfigError(f"MATCHER must be fused or lexical, got {raw!r}")
+        values["matcher"] = raw.lower()
+    if raw := get("FUSION_WEIGHT"):
+        values["fusion_weight"] = _float("FUSION_WEIGHT", raw)
+    if raw := get("FUSED_ANSWER_THRESHOLD"):
+        values["fused_answer_threshold"] = _float("FUSED_ANSWER_THRESHOLD", raw)
+    if raw := get("FUSION_MARGIN"):
+        values["fusion_margin"] = _float("FUSION_MARGIN", raw)
     if raw := get("RATE_LIMIT_PER_MINUTE"):
         values["rate_limit_per_minute"] = _int("RATE_LIMIT_PER_MINUTE", raw, minimum=1)
     if raw := get("MAX_INPUT_CHARS"):
         values["max_input_chars"] = _int("MAX_INPUT_CHARS", raw, minimum=100, maximum=40000)
 
     settings = Settings(**values)  # type: ignore[arg-type]
-    if settings.suggest_threshold > settings.answer_threshold:
-        raise ConfigError("SUGGEST_THRESHOLD must not be above ANSWER_THRESHOLD")
+    if settings.suggest_threshold > min(settings.answer_threshold, settings.fused_answer_threshold):
+        raise ConfigError("SUGGEST_THRESHOLD must not be above ANSWER_THRESHOLD or FUSED_ANSWER_THRESHOLD")
     if settings.bot_token and not (settings.app_token or settings.signing_secret):
         raise ConfigError("SLACK_BOT_TOKEN is set: also set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     return settings

@@ -20,19 +20,36 @@ from bot.core import messages
 from bot.core.brain import Brain
 from bot.core.config import Settings
 from bot.core.knowledge import KnowledgeBase, KnowledgeError, Problem, load_knowledge, load_or_raise
+from bot.core.focus import focus
+from bot.core.fusion import fuse
 from bot.core.matcher import Decision, Match
 from bot.core.reply import AskContext, Reply, ReplyKind
 from bot.core.router import PRIVATE_ROUTE
 from bot.safety.bounds import bound_input, is_meaningful
 from bot.safety.ratelimit import RateLimiter
-from bot.safety.redaction import redact_secrets
+from bot.safety.secrets import redact_secrets
 
 if TYPE_CHECKING:
     from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 PRIVATE_ENTRY = "report-vulnerability"
+# A lexical confidence at or above this answers whatever the embedding says (fusion is skipped: faster).
+LEXICAL_DECIDES = 0.85
 T = TypeVar("T")
+
+
+def load_embedder(settings: Settings) -> Any:
+    """The embedding model unless MATCHER=lexical; if it cannot load, say so once and run lexical-only."""
+    if settings.matcher != "fused":
+        return None
+    from bot.semantic import Embedder, EmbeddingUnavailable
+
+    try:
+        return Embedder.load()
+    except EmbeddingUnavailable as exc:
+        log.warning("semantic matching unavailable, running lexical-only: %s", exc)
+        return None
 
 
 class Service:
@@ -49,7 +66,8 @@ class Service:
     async def create(cls, settings: Settings, *, storage: "Storage | None" = None) -> "Service":
         """Load knowledge and build every model; raises KnowledgeError listing every problem."""
         knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
-        brain = await asyncio.to_thread(Brain.build, knowledge, settings)
+        embedder = await asyncio.to_thread(load_embedder, settings)
+        brain = await asyncio.to_thread(Brain.build, knowledge, settings, embedder=embedder)
         return cls(settings, brain, storage=storage)
 
     @property
@@ -66,8 +84,9 @@ class Service:
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             return errors
+        embedder = self.brain.semantic.embedder if self.brain.semantic else None
         self.brain = await asyncio.to_thread(Brain.build, knowledge, self.settings,
-                                             private_reports=self.brain.private_reports)
+                                             private_reports=self.brain.private_reports, embedder=embedder)
         return []
 
     async def close(self) -> None:
@@ -99,6 +118,8 @@ class Service:
             return Reply(ReplyKind.UNKNOWN, message=messages.EMPTY_QUESTION, **base)
         brain = self.brain  # one brain for the whole decision, even if a reload swaps it meanwhile
         match = brain.matcher.match(redaction.text)
+        if brain.semantic is not None and brain.fusion is not None and match.confidence < LEXICAL_DECIDES:
+            match = fuse(match, brain.semantic.scores(focus(redaction.text)), brain.entries_by_id, brain.fusion)
         verdict = brain.private_reports.verdict(redaction.text)
         base.update(private_score=verdict.score, private_reasons=verdict.reasons)
         if verdict.level == "borderline":  # answer as usual, and tell the asker privately how to report
