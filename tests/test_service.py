@@ -78,7 +78,7 @@ async def test_private_report_keeps_no_text(service):
 
 async def test_secret_is_redacted_everywhere_and_noted_privately(service):
     reply = await service.answer(f"is it safe to paste my token {SLACK_TOKEN} in a configmap?")
-    assert SLACK_TOKEN not in reply.question and "[REDACTED:slack_token]" in reply.question
+    assert SLACK_TOKEN not in reply.question and "[redacted slack_bot_token]" in reply.question
     assert any("rotate" in note for note in reply.private_notes)
     assert SLACK_TOKEN not in "".join(await logged_kinds(service))
 
