@@ -29,7 +29,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [wheel] = list((work / "dist").glob("sigsec_bot-*.whl"))
     venv = work / "venv"
     assert _run(sys.executable, "-m", "venv", str(venv), cwd=work).returncode == 0
-    pip = _run(str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel), cwd=work)
+    # A clean environment: a PYTHONPATH pointing at a source tree would make pip think it is installed.
+    pip = _run(str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel), cwd=work,
+               env=_clean_env())
     if pip.returncode != 0 and "Could not find a version" in pip.stderr:
         pytest.skip("no package registry reachable to install the wheel's dependencies")
     assert pip.returncode == 0, pip.stderr[-2000:]
