@@ -65,6 +65,11 @@ class Settings:
     fused_answer_threshold: float = 0.52
     fusion_margin: float = 0.0
 
+    # CVE advisor
+    cve_data: Path | None = None
+    cve_feed_url: str | None = None
+    announce_channel: str | None = None
+
     # Abuse limits
     rate_limit_per_minute: int = 10
     max_input_chars: int = 4000
@@ -199,6 +204,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["fused_answer_threshold"] = _float("FUSED_ANSWER_THRESHOLD", raw)
     if raw := get("FUSION_MARGIN"):
         values["fusion_margin"] = _float("FUSION_MARGIN", raw)
+    if raw := get("CVE_DATA"):
+        values["cve_data"] = Path(raw)
+    if raw := get("CVE_FEED_URL"):
+        if not raw.startswith(("http://", "https://")):
+            raise ConfigError(f"CVE_FEED_URL must be an http(s) URL, got {raw!r}")
+        values["cve_feed_url"] = raw
+    if raw := get("ANNOUNCE_CHANNEL"):
+        values["announce_channel"] = raw
     if raw := get("RATE_LIMIT_PER_MINUTE"):
         values["rate_limit_per_minute"] = _int("RATE_LIMIT_PER_MINUTE", raw, minimum=1)
     if raw := get("MAX_INPUT_CHARS"):

@@ -37,6 +37,11 @@ PRIVATE_HINT = (
     ":lock: If this is about a vulnerability that is not public yet, please don't add details here: report it "
     "privately to security@kubernetes.io (<https://kubernetes.io/docs/reference/issues-security/security/|how>)."
 )
+CVE_MALFORMED = (
+    "`{token}` does not look like a CVE id: they read CVE-YYYY-NNNN (a four-digit year, then four or more "
+    "digits), for example CVE-2024-5321."
+)
+CVE_ANNOUNCEMENT = ":mega: New in the official Kubernetes CVE feed: *{id}*: {summary}\n{links}"
 PRIVATE_FALLBACK = "If you were asking a general question instead, one of these may answer it:"
 RATE_LIMITED = (
     "You've asked {limit} questions in the last minute; please wait a moment before asking again."

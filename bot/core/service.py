@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PRIVATE_ENTRY = "report-vulnerability"
+MAX_CVE_IDS = 5  # a message naming more gets the first five (a compact table)
 # A lexical confidence at or above this answers whatever the embedding says (fusion is skipped: faster).
 LEXICAL_DECIDES = 0.85
 T = TypeVar("T")
@@ -52,13 +53,28 @@ def load_embedder(settings: Settings) -> Any:
         return None
 
 
+def load_cve_advisor(settings: Settings) -> Any:
+    """The CVE advisor over the CVE_DATA snapshot; None (no CVE replies) when unset or unreadable."""
+    if settings.cve_data is None:
+        return None
+    from bot.cve import CveAdvisor, SnapshotError
+
+    try:
+        return CveAdvisor.from_path(settings.cve_data)
+    except SnapshotError as exc:
+        log.warning("CVE advisor off: %s", exc)
+        return None
+
+
 class Service:
     """Holds the current `Brain`, the optional storage and the rate limiter."""
 
-    def __init__(self, settings: Settings, brain: Brain, *, storage: "Storage | None" = None) -> None:
+    def __init__(self, settings: Settings, brain: Brain, *, storage: "Storage | None" = None,
+                 cve: Any = None) -> None:
         self.settings = settings
         self.brain = brain
         self.storage = storage
+        self.cve = cve  # bot.cve.CveAdvisor when CVE_DATA is set
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brain")
 
@@ -68,7 +84,7 @@ class Service:
         knowledge = load_or_raise(settings.knowledge_dir, settings.routing_file)
         embedder = await asyncio.to_thread(load_embedder, settings)
         brain = await asyncio.to_thread(Brain.build, knowledge, settings, embedder=embedder)
-        return cls(settings, brain, storage=storage)
+        return cls(settings, brain, storage=storage, cve=await asyncio.to_thread(load_cve_advisor, settings))
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -130,7 +146,31 @@ class Service:
             return Reply(ReplyKind.PRIVATE, message=messages.PRIVATE_REPORT, private_only=True,
                          suggestions=fallbacks, entry=brain.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
                          route=brain.router.get(PRIVATE_ROUTE), **base)
-        return self._reply_for(brain, match, base)
+        return self._with_cve_facts(self._reply_for(brain, match, base), redaction.text)
+
+    def _with_cve_facts(self, reply: Reply, text: str) -> Reply:
+        """Add the facts of the CVE ids a question names; an FAQ answer it earned stays (facts come first)."""
+        if self.cve is None:
+            return reply
+        from bot.cve import find_ids, find_malformed
+        from bot.cve.mentions import find_component, find_version
+
+        ids = find_ids(text)[:MAX_CVE_IDS]
+        if not ids:
+            malformed = find_malformed(text)
+            if not malformed:
+                return reply
+            note = messages.CVE_MALFORMED.format(token=malformed[0][:40])
+            return dataclasses.replace(reply, private_notes=(*reply.private_notes, note))
+        component = find_component(text)
+        answers = self.cve.lookup_many(ids, find_version(text), component.name if component else None)
+        if not answers:
+            return reply
+        facts = answers[0] if len(answers) == 1 else answers
+        if reply.kind is ReplyKind.ANSWERED:
+            return dataclasses.replace(reply, cve=facts)
+        return dataclasses.replace(reply, kind=ReplyKind.ANSWERED, cve=facts, entry=None, suggestions=(),
+                                   message="", confidence=1.0, off_topic=False)
 
     def _reply_for(self, brain: Brain, match: Match, base: dict[str, Any]) -> Reply:
         answered = match.best if match.decision is Decision.ANSWER else None

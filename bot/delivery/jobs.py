@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core import messages as M
 from bot.delivery.claims import ClaimRunner
@@ -87,3 +87,84 @@ class Digest:
             log_event(log, "digest_failed", error=type(exc).__name__)
             return None
         return True if ran else False
+
+
+CVE_FEED_INTERVAL_S = 6 * 3600.0
+CVE_BASELINE_KEY = "cve-feed-baseline"
+CVE_ANNOUNCE_WITHIN_DAYS = 30  # older items are never announced (claims are purged with the question log)
+
+
+class CveFeedRefresh:
+    """Refresh the CVE advisor from the official feed (CVE_FEED_URL) and announce new items once.
+
+    Never blocks start: it runs as a job, and an unreachable or invalid feed keeps the data the bot
+    has. The first refresh a deployment ever makes records the feed's items without announcing them
+    (a baseline, claimed in the database); afterwards each new item is claimed per id, so of several
+    replicas exactly one posts it, with the official links only.
+    """
+
+    def __init__(self, service: "Service", gateway: SlackGateway, claims: ClaimRunner, session: Any, *,
+                 url: str, channel: str | None) -> None:
+        self.service = service
+        self.gateway = gateway
+        self.claims = claims
+        self.session = session
+        self.url = url
+        self.channel = channel
+
+    async def loop(self, *, interval: float = CVE_FEED_INTERVAL_S) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(interval)
+
+    async def refresh(self) -> int:
+        """One refresh; returns how many items were announced."""
+        from bot.cve.feed import FeedError, fetch_feed
+
+        if self.service.cve is None:
+            return 0
+        try:
+            items = await fetch_feed(self.url, self.session)
+        except FeedError as exc:
+            log_event(log, "cve_feed_unavailable", level=logging.WARNING, reason=str(exc)[:200])
+            return 0
+        self.service.cve = self.service.cve.with_feed(items, fetched_at=dt.datetime.now(dt.UTC).isoformat())
+        log_event(log, "cve_feed_refreshed", items=len(items))
+        if not self.channel:
+            return 0
+        baseline_taken = await self.claims.once(CVE_BASELINE_KEY, lambda: self._baseline(items), stale_after=3600)
+        if baseline_taken:
+            return 0
+        announced = 0
+        recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=CVE_ANNOUNCE_WITHIN_DAYS)
+        for item in items:
+            if not _published_after(item, recent):
+                continue
+            if await self.claims.once(f"cve-announce-{item.id}", lambda item=item: self._announce(item),
+                                      stale_after=3600):
+                announced += 1
+        return announced
+
+    async def _baseline(self, items: list[Any]) -> None:
+        for item in items:  # known before this deployment's first refresh: never announced
+            await self.claims.once(f"cve-announce-{item.id}", _nothing)
+
+    async def _announce(self, item: Any) -> None:
+        from bot.cve.render import escape
+
+        links = " · ".join(f"<{url}|{title}>" for title, url in (("tracking issue", item.url),
+                                                                    ("advisory", item.external_url)) if url)
+        text = M.CVE_ANNOUNCEMENT.format(id=escape(item.id), summary=escape(item.summary or ""), links=links)
+        await self.gateway.deliver_all([Outgoing(self.channel or "", text)])
+
+
+async def _nothing() -> None:
+    return None
+
+
+def _published_after(item: Any, moment: dt.datetime) -> bool:
+    try:
+        published = dt.datetime.fromisoformat(str(item.date_published).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (published if published.tzinfo else published.replace(tzinfo=dt.UTC)) >= moment

@@ -1,0 +1,80 @@
+"""New official-feed items are announced once across replicas; the first refresh only takes a baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.core.config import load_settings
+from bot.core.service import Service
+from bot.delivery.claims import ClaimRunner
+from bot.delivery.gateway import Sent
+from bot.delivery.jobs import CveFeedRefresh
+from bot.storage import Storage
+
+FIXTURE = Path(__file__).parent / "data" / "cve-fixture.json"
+
+
+def item(cve_id: str, *, days_ago: float) -> dict[str, Any]:
+    published = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)).isoformat().replace("+00:00", "Z")
+    return {"id": cve_id, "url": f"https://example.invalid/issues/{cve_id}", "summary": f"SYNTHETIC {cve_id} <b>",
+            "external_url": f"https://www.cve.org/CVERecord?id={cve_id}", "date_published": published,
+            "status": "open"}
+
+
+class RecordingGateway:
+    """Stands in for SlackGateway.deliver_all: records what would be posted."""
+
+    def __init__(self) -> None:
+        self.posted: list[Any] = []
+
+    async def deliver_all(self, messages: list[Any]) -> None:
+        self.posted.extend(messages)
+
+    async def deliver(self, message: Any) -> Sent:
+        self.posted.append(message)
+        return Sent(True)
+
+
+async def test_baseline_then_each_new_item_announced_once_by_one_of_two_replicas(tmp_path: Path) -> None:
+    feed = {"version": "https://jsonfeed.org/version/1.1", "items": [item("CVE-2099-0201", days_ago=2)]}
+
+    async def serve(_request: web.Request) -> web.Response:
+        return web.json_response(feed)
+
+    app = web.Application()
+    app.router.add_get("/feed.json", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/feed.json"  # type: ignore[union-attr]
+    storage = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}")
+    settings = load_settings({"CVE_DATA": str(FIXTURE), "MATCHER": "lexical"})
+    gateway = RecordingGateway()
+    async with aiohttp.ClientSession() as session:
+        replicas = []
+        for _ in range(2):
+            service = await Service.create(settings, storage=storage)
+            replicas.append(CveFeedRefresh(service, gateway, ClaimRunner(storage), session, url=url,
+                                           channel="CANNOUNCE"))
+        assert await replicas[0].refresh() == 0  # the baseline: what the feed held before is never announced
+        assert await replicas[1].refresh() == 0
+        assert gateway.posted == []
+        assert replicas[0].service.cve.lookup("CVE-2099-0201").found  # the feed's items are now known
+        feed["items"] = [item("CVE-2099-0202", days_ago=0.1), item("CVE-2099-0203", days_ago=400),
+                         *feed["items"]]
+        counts = [await replicas[1].refresh(), await replicas[0].refresh(), await replicas[1].refresh()]
+        assert sum(counts) == 1  # only the new, recent item; once across both replicas
+        [post] = gateway.posted
+        assert post.channel == "CANNOUNCE" and "CVE-2099-0202" in post.text
+        assert "<b>" not in post.text and "https://example.invalid/issues/CVE-2099-0202" in post.text
+        feed["items"] = "broken"
+        assert await replicas[0].refresh() == 0  # an invalid feed keeps the data the bot has
+        assert replicas[0].service.cve.lookup("CVE-2099-0202").found
+    await storage.close()
+    await runner.cleanup()
