@@ -127,7 +127,9 @@ async def _drive(url: str, mode: str, count: int, rate: float, concurrency: int,
 
         async def one(i: int, prefix: str = "1700000000") -> None:
             ts = f"{prefix}.{i:06d}"
-            channel = f"C{prefix[:2]}{i % CHANNELS:05d}"  # warm-up channels apart: replies are paced per channel
+            # Each phase (run_id) and its warm-up (prefix) on channels of their own: replies are paced per
+            # channel, so reusing another phase's channels would measure the pacer, not the app.
+            channel = f"C{run_id[:4].upper()}{prefix[:2]}{i % CHANNELS:05d}"
             event = mention_event(asked[i % len(asked)], user=f"U{i % 997}", channel=channel, ts=ts)
             event_id = f"Ev{run_id}{prefix[:2]}{i:07d}"
             body, headers = signer.event(event, event_id=event_id)

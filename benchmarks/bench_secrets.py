@@ -2,9 +2,9 @@
 
 Three messages the issue names (an ordinary question, an adversarial one, a secret-heavy one), then
 a table of single-pattern adversarial inputs (each 4,000 characters, and its time at 8,000 to show
-the cost is linear). Baselines in the same run: the redaction the bot uses today
-(`bot.guards.redact_secrets`, or its moved copy `bot.safety.redaction` once guards.py is split) and
-a floor: one compiled alternation regex of vendor prefixes and `label=value`, `.sub()` once.
+the cost is linear). Baseline in the same run: a floor, one compiled alternation regex of vendor
+prefixes and `label=value`, `.sub()` once. (The 12-kind redaction the bot used before,
+`bot.safety.redaction`, is gone; its last numbers are in docs/secrets.md.)
 
     .venv/bin/python benchmarks/bench_secrets.py [--runs 300] [--json out.json]
 
@@ -126,21 +126,6 @@ ADVERSARIAL_TABLE: dict[str, str] = {
 
 # --------------------------------------------------------------------------------------------- baselines
 
-def current_redaction() -> tuple[str, Callable[[str], object]] | None:
-    try:
-        from bot.guards import redact_secrets as guards_redact  # type: ignore[import-not-found]
-
-        return "bot.guards.redact_secrets (today)", guards_redact
-    except ImportError:
-        pass
-    try:
-        from bot.safety.redaction import redact_secrets as moved  # type: ignore[import-not-found]
-
-        return "bot.safety.redaction.redact_secrets (today's, moved)", moved
-    except ImportError:
-        return None
-
-
 _ALTERNATION = re.compile(
     r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,250}|gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{40,255}"
     r"|glpat-[\w-]{20,60}|npm_[A-Za-z0-9]{36}|dckr_pat_[\w-]{27,64}|hvs\.[\w-]{24,300}|[sr]k_live_[A-Za-z0-9]{10,99}"
@@ -178,9 +163,6 @@ def main() -> int:
     messages = {"ordinary": ordinary_message(), "adversarial": adversarial_message(),
                 "secret-heavy": secret_heavy_message()}
     contenders: list[tuple[str, Callable[[str], object]]] = [("bot.safety.secrets.redact_secrets", redact_secrets)]
-    current = current_redaction()
-    if current is not None:
-        contenders.append(current)
     contenders.append(("floor: one alternation regex .sub()", alternation_floor))
 
     results: dict[str, object] = {"runs": args.runs, "messages": {}, "adversarial_table": {}}

@@ -26,9 +26,11 @@ from bot.core.knowledge import KnowledgeError
 from bot.core.service import Service
 from bot.delivery.claims import ClaimRunner
 from bot.delivery.gateway import SlackGateway, make_client
-from bot.delivery.jobs import Digest, retention_loop
+from bot.delivery.jobs import CveFeedRefresh, Digest, retention_loop
 from bot.delivery.tasks import TaskSupervisor
+from bot.delivery.worker import InboxWorker
 from bot.logs import configure_logging, log_event, register_secret
+from bot.metrics import Metrics
 from bot.slack.app import make_bolt_app
 from bot.slack.deps import Listeners
 from bot.slack.identity import BotIdentity
@@ -78,23 +80,51 @@ class SlackBot:
 
     @classmethod
     def build(cls, settings: Settings, service: Service, *, client: AsyncWebClient | None = None,
-              pace_seconds: float = 1.0) -> "SlackBot":
+              pace_seconds: float = 1.0, metrics: Metrics | None = None) -> "SlackBot":
+        """Wire everything; `metrics` (a fresh registry by default) is shared by all that records."""
         from handlers import register_all
 
         client = client or make_client(settings)
+        metrics = metrics if metrics is not None else Metrics()
         tasks = TaskSupervisor()
-        deps = Listeners(settings=settings, service=service, gateway=SlackGateway(client, pace_seconds=pace_seconds),
-                         tasks=tasks, claims=ClaimRunner(service.storage), identity=BotIdentity())
+        gateway = SlackGateway(client, pace_seconds=pace_seconds, metrics=metrics)
+        deps = Listeners(settings=settings, service=service, gateway=gateway, tasks=tasks,
+                         claims=ClaimRunner(service.storage), identity=BotIdentity(), metrics=metrics)
+        if service.storage is not None:
+            deps.inbox = service.storage.inbox
+            deps.worker = InboxWorker(service.storage.inbox, lambda item: deps.processors[item.kind](item),
+                                      gateway.deliver, capacity=settings.inbox_capacity,
+                                      lease_seconds=settings.inbox_lease_seconds,
+                                      retry_for=settings.delivery_retry_minutes * 60.0,
+                                      late_after=settings.late_reply_minutes * 60.0,
+                                      on_delivered=lambda item: metrics.replied_since(item.received_at))
         bolt = make_bolt_app(settings, client, lambda app: register_all(app, deps))
-        return cls(settings, service, client, deps, SlackServer(bolt, service, tasks))
+        server = SlackServer(bolt, service, tasks, metrics=metrics)
+        server.socket_mode_expected = settings.slack_mode == "socket"
+        metrics.observe_live(inbox=deps.worker.backlog if deps.worker is not None else tasks.backlog,
+                             knowledge_entries=lambda: len(service.knowledge.entries),
+                             socket_mode_connected=lambda: server.socket_mode is not None
+                             and server.socket_mode.healthy())
+        return cls(settings, service, client, deps, server)
 
-    async def start(self, *, host: str = "0.0.0.0", port: int | None = None, events: bool = True,
-                    background: bool = True, reuse_port: bool = False) -> int:
-        """Serve HTTP (events only in HTTP mode; /healthz always) and start the periodic jobs."""
+    @property
+    def metrics(self) -> Metrics:
+        return self.deps.metrics
+
+    async def start(self, *, host: str | None = None, port: int | None = None, events: bool = True,
+                    background: bool = True, reuse_port: bool = False, metrics_port: int | None = None) -> int:
+        """Serve HTTP (events only in HTTP mode; probes and metrics always) and start the periodic jobs.
+
+        `host`, `port` and `metrics_port` default to HOST, PORT and METRICS_PORT.
+        """
         self._session = aiohttp.ClientSession()  # one pool for all Web API calls
         self.client.session = self._session
-        self.port = await self.server.start(host=host, port=self.settings.port if port is None else port,
-                                            events=events, reuse_port=reuse_port)
+        self.port = await self.server.start(host=self.settings.host if host is None else host,
+                                            port=self.settings.port if port is None else port,
+                                            metrics_port=self.settings.metrics_port if metrics_port is None
+                                            else metrics_port, events=events, reuse_port=reuse_port)
+        if self.deps.worker is not None:
+            self.deps.worker.start()  # resumes whatever a crashed or stopped process left in the inbox
         if background:
             self._start_jobs()
         return self.port
@@ -106,12 +136,17 @@ class SlackBot:
         self.jobs.append(asyncio.create_task(retention_loop(storage, self.settings.retention_days), name="retention"))
         if self.settings.report_channel:
             self.jobs.append(asyncio.create_task(self.digest().loop(), name="digest"))
+        if self.settings.cve_feed_url and self.service.cve is not None:
+            refresh = CveFeedRefresh(self.service, self.deps.gateway, self.deps.claims, self._session,
+                                     url=self.settings.cve_feed_url, channel=self.settings.announce_channel)
+            self.jobs.append(asyncio.create_task(refresh.loop(), name="cve-feed"))
 
     def digest(self) -> Digest:
         return Digest(self.service, self.deps.gateway, self.deps.claims, self.settings.report_channel)
 
-    async def start_socket_mode(self) -> None:
-        await self.server.start_socket_mode(self.settings.app_token or "")
+    async def start_socket_mode(self, **options: Any) -> None:
+        """Connect and keep connected (options: see bot.slack.socket_mode.SocketModeConnection)."""
+        await self.server.start_socket_mode(self.settings.app_token or "", **options)
 
     async def stop(self, *, timeout: float = 10.0, close_service: bool = True) -> None:
         """Stop accepting, finish in-flight work, stop jobs, close everything (idempotent)."""
@@ -120,7 +155,8 @@ class SlackBot:
         self._stopped = True
         self.deps.tasks.closing = True
         await self.server.stop_accepting()
-        cancelled = await self.deps.tasks.drain(timeout)
+        handed_back = await self.deps.worker.stop(timeout) if self.deps.worker is not None else 0
+        cancelled = await self.deps.tasks.drain(timeout) + handed_back
         for task in self.jobs:
             task.cancel()
         await asyncio.gather(*self.jobs, return_exceptions=True)
@@ -170,7 +206,7 @@ async def run(settings: Settings, *, log_level: str = "INFO") -> int:
                      "(run `sigsec-bot validate` for all)")
     bot = SlackBot.build(settings, service)
     try:
-        await bot.start(port=settings.port, events=settings.slack_mode == "http")
+        await bot.start(events=settings.slack_mode == "http")
         try:
             auth = await bot.client.auth_test()
         except SlackApiError as exc:
@@ -186,11 +222,13 @@ async def run(settings: Settings, *, log_level: str = "INFO") -> int:
             except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
                 return _fail(f"cannot open a Socket Mode connection via {bot.client.base_url} "
                              f"({type(exc).__name__})")
-        log_event(log, "started", mode=settings.slack_mode, port=bot.port, knowledge_entries=len(
-            service.knowledge.entries), database=storage.dialect)
+        log_event(log, "started", mode=settings.slack_mode, host=settings.host, port=bot.port,
+                  metrics_port=bot.server.metrics_port or bot.port, knowledge_entries=len(service.knowledge.entries),
+                  database=storage.dialect)
         await _wait_for_signal()
     except OSError as exc:
-        return _fail(f"cannot listen on port {settings.port} ({exc.strerror or exc})")
+        ports = f"{settings.port}" + (f" or {settings.metrics_port}" if settings.metrics_port else "")
+        return _fail(f"cannot listen on {settings.host} port {ports} ({exc.strerror or exc})")
     finally:
         await bot.stop()  # closes the Socket Mode connection first
     return 0

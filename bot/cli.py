@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -89,17 +88,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.console import run_console
 
         if args.command == "run":
+            if not _interactive():  # a container or a service manager: no one to chat with, so fail loudly
+                raise ConfigError("no Slack tokens set: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) "
+                                  "or with SLACK_SIGNING_SECRET (HTTP); `sigsec-bot console` chats offline")
             print("No Slack tokens set: starting the offline console (see README to connect Slack).")
         return asyncio.run(run_console(settings))
     if args.command == "run":
         from bot.bootstrap import run
 
-        return asyncio.run(run(settings, log_level=os.environ.get("LOG_LEVEL", "INFO"))) or 0
+        return asyncio.run(run(settings, log_level=settings.log_level)) or 0
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "report":
         return asyncio.run(_report(settings, days=args.days, fmt=args.format))
     raise AssertionError(args.command)
+
+
+def _interactive() -> bool:
+    """Standard input is a terminal (the README's quick start), not a pipe, a file or nothing."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def _validate(settings: Settings, catalog: Path | None, sigs: Path | None) -> int:

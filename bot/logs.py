@@ -1,6 +1,6 @@
 """Structured JSON-lines logging that cannot leak credentials.
 
-Every record passes a handler filter that runs `guards.redact_secrets` over the message, every
+Every record passes a handler filter that runs `bot.safety.secrets.redact_secrets` over the message, every
 string in `extra=` fields (nested too) and the formatted exception, and masks the literal values
 the app registered with `register_secret` (bot token, app token, signing secret, DB password).
 The formatter masks registered values once more on the final line, as a last line of defence.
@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from bot.safety.redaction import redact_secrets
+from bot.safety.secrets import redact_secrets
 
 __all__ = ["configure_logging", "log_event", "register_secret", "clear_secrets"]
 
@@ -130,6 +130,9 @@ class JsonFormatter(logging.Formatter):
 _handler: logging.Handler | None = None
 
 
+CHATTY_LIBRARIES = ("aiosqlite", "sqlalchemy", "slack_sdk", "slack_bolt", "asyncpg", "aiohttp.client")
+
+
 def configure_logging(level: str = "INFO", *, stream: IO[str] | None = None) -> None:
     """Send all logging to `stream` (stderr) as redacted JSON lines; calling again replaces it."""
     global _handler
@@ -144,6 +147,9 @@ def configure_logging(level: str = "INFO", *, stream: IO[str] | None = None) -> 
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(numeric)
+    # These libraries log statements, parameters and payloads (user text) at DEBUG: never below INFO.
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(numeric, logging.INFO))
     _handler = handler
 
 

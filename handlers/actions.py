@@ -81,12 +81,15 @@ async def feedback(deps: Listeners, body: dict[str, Any], respond: Any, *, helpf
     user = (body.get("user") or {}).get("id")
     service = deps.service
     try:
-        await service.record_feedback(question_id=question_id, faq_id=faq_id, user_id=user, helpful=helpful)
+        recorded = await service.record_feedback(question_id=question_id, user_id=user, helpful=helpful)
     except Exception as exc:  # noqa: BLE001
         log_event(log, "feedback_failed", error=type(exc).__name__)
+        recorded = False
+    if not recorded and service.storage is not None:
         await _tell(deps, body, respond, B.text_blocks(M.SLACK_FEEDBACK_FAILED))
         return
     log_event(log, "feedback", faq_id=faq_id, helpful=helpful)
+    deps.metrics.verdict(helpful)
     if helpful:
         await _tell(deps, body, respond, B.text_blocks(M.SLACK_YES_FEEDBACK_THANKS))
         return

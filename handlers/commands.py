@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from bot.core import messages as M
 from bot.core.reply import AskContext
 from bot.logs import log_event
+from bot.safety.secrets import redact_secrets
 from bot.slack import blocks as B
 from bot.slack.deps import Listeners
 
 log = logging.getLogger("sigsec.slack.commands")
-SUBCOMMANDS = {"ask", "onboard", "help", "report", "reload", ""}
+SUBCOMMANDS = {"ask", "cve", "onboard", "help", "report", "reload", ""}
 MAINTAINER_ONLY = {"report", "reload"}
 DEFAULT_REPORT_DAYS = 30
 
@@ -22,7 +24,8 @@ def register(app: Any, deps: Listeners) -> None:
     @app.command("/sigsec")
     async def on_sigsec(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()  # within 3 s, always: the slow part runs after
-        deps.tasks.spawn(handle(deps, command, respond), name=f"command:{command.get('trigger_id')}")
+        received = dt.datetime.now(dt.UTC)
+        deps.tasks.spawn(handle(deps, command, respond, received), name=f"command:{command.get('trigger_id')}")
 
 
 def is_maintainer(deps: Listeners, user_id: str | None) -> bool:
@@ -36,19 +39,24 @@ def _loggable(sub: str) -> dict[str, Any]:
     return {"sub": "unknown", "length": len(sub), "sha256": hashlib.sha256(sub.encode()).hexdigest()[:12]}
 
 
-async def handle(deps: Listeners, command: dict[str, Any], respond: Any) -> None:
+async def handle(deps: Listeners, command: dict[str, Any], respond: Any, received: dt.datetime | None = None) -> None:
+    received = dt.datetime.now(dt.UTC) if received is None else received
     user, channel = command.get("user_id"), command.get("channel_id")
-    sub, _, rest = (command.get("text") or "").strip().partition(" ")
-    sub, rest = sub.lower(), rest.strip()
+    words = (command.get("text") or "").split(maxsplit=1)  # any whitespace: "ask\n<pasted lines>" is `ask`
+    word, rest = (words[0] if words else ""), (words[1] if len(words) > 1 else "")
+    sub, rest = word.lower(), rest.strip()
     maintainer = is_maintainer(deps, user)
     log_event(log, "command", maintainer=maintainer, **_loggable(sub))
     try:
-        blocks = await blocks_for(deps, sub, rest, user=user, channel=channel, maintainer=maintainer)
+        blocks = await blocks_for(deps, sub if sub in SUBCOMMANDS else word, rest, user=user, channel=channel,
+                                  maintainer=maintainer)
     except Exception as exc:  # noqa: BLE001 - tell the user, log the rest
         log_event(log, "command_failed", error=type(exc).__name__, **_loggable(sub))
         blocks = B.text_blocks(M.SLACK_ERROR.format(channel=M.HUMAN_CHANNEL))
-    await deps.gateway.respond(respond, response_type="ephemeral", replace_original=False,
-                               text=_text_of(blocks), blocks=B.as_dicts(blocks))
+    sent = await deps.gateway.respond(respond, response_type="ephemeral", replace_original=False,
+                                      text=_text_of(blocks), blocks=B.as_dicts(blocks))
+    if sent.ok and sub == "ask" and rest:
+        deps.metrics.replied_since(received)
 
 
 async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, channel: str | None,
@@ -59,6 +67,8 @@ async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, 
         return B.text_blocks(M.SLACK_MAINTAINERS_ONLY.format(sub=B.esc(sub)))
     if sub == "ask":
         return await ask(deps, rest, user=user, channel=channel)
+    if sub == "cve":
+        return cve(deps, rest)
     if sub == "onboard":
         return B.onboarding_blocks()
     if sub == "report":
@@ -69,14 +79,15 @@ async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, 
         return B.reload_blocks(problems, entries=len(service.knowledge.entries), routes=len(service.knowledge.routes))
     if sub in ("", "help"):
         return B.help_blocks(is_maintainer=maintainer)
-    prefix = M.SLACK_UNKNOWN_SUBCOMMAND.format(sub=B.esc(sub[:40]))
+    # The unknown word is echoed to its author only, and never a credential pasted as the "subcommand".
+    prefix = M.SLACK_UNKNOWN_SUBCOMMAND.format(sub=B.esc(redact_secrets(sub).text[:40]))
     return B.help_blocks(is_maintainer=maintainer, prefix=prefix)
 
 
 async def ask(deps: Listeners, question: str, *, user: str | None, channel: str | None) -> list[Any]:
     if not question:
         return B.text_blocks(M.SLACK_ASK_EMPTY)
-    reply = await deps.service.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command"))
+    reply = await deps.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command"))
     blocks = B.reply_blocks(reply, knowledge=deps.service.knowledge)
     if reply.private_notes:
         blocks += B.notes_blocks(reply.private_notes)
@@ -93,6 +104,25 @@ async def report(deps: Listeners, arg: str) -> list[Any]:
     if text is None:
         return B.text_blocks(M.SLACK_HOME_REPORT_FAILED)
     return B.report_blocks(text, title=M.SLACK_REPORT_TITLE.format(days=days))
+
+
+def cve(deps: Listeners, rest: str) -> list[Any]:
+    """`/sigsec cve CVE-ID [version] [component]`: the facts, from the same advisor the answers use."""
+    from bot.cve import MalformedCveId, VersionError
+    from bot.cve.render import as_text
+
+    advisor = deps.service.cve
+    if advisor is None:
+        return B.text_blocks(M.SLACK_CVE_OFF)
+    cve_id, _, more = rest.partition(" ")
+    version, _, component = more.strip().partition(" ")
+    if not cve_id:
+        return B.text_blocks(M.SLACK_CVE_USAGE)
+    try:
+        answer = advisor.lookup(cve_id, version or None, component.strip() or None)
+    except (MalformedCveId, VersionError) as exc:
+        return B.text_blocks(B.esc(str(exc)))
+    return B.text_blocks(as_text(answer))
 
 
 def _text_of(blocks: list[Any]) -> str:

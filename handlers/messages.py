@@ -6,7 +6,9 @@
   a likely private vulnerability report gets the private guidance ephemerally; otherwise silent.
 - SHADOW=true: channels are handled and logged, nothing is posted there (DMs are still answered).
 - Never: bots, the bot itself, edits/deletions, thread replies that do not mention the bot.
-Each event is claimed first (`deps.claims.once`) so a retried event never gets a second reply.
+Each event is stored in the durable inbox (credentials redacted) before Slack gets its 2xx, keyed by
+its event id so a Slack retry is not stored twice; the inbox worker answers it, exactly once, even across
+crashes, restarts and Slack outages (bot/delivery/worker.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import re
 from typing import Any
 
 from bot.core.reply import AskContext, ReplyKind
+from bot.delivery.gateway import Outgoing
 from bot.logs import log_event
+from bot.safety.secrets import redact_secrets
 from bot.slack.deps import Listeners
 from bot.slack.identity import is_dm
 from bot.slack.outgoing import reply_messages
@@ -27,23 +31,42 @@ MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def register(app: Any, deps: Listeners) -> None:
+    deps.processors["mention"] = lambda item: mention_replies(deps, item.payload)
+    deps.processors["message"] = lambda item: message_replies(deps, item.payload)
+
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
         deps.identity.remember(context)
-        deps.tasks.spawn(deps.claims.once(body.get("event_id"), lambda: handle_mention(deps, event)),
-                         name=f"mention:{body.get('event_id')}")
+        if event.get("subtype") not in HANDLED_SUBTYPES or deps.identity.is_own_or_bot(event):
+            return
+        await deps.accept(event_key(body, event), "mention", stored_event(event))
 
     @app.event("message")
     async def on_message(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
         deps.identity.remember(context)
         if not wants_message(deps, event):
             return
-        deps.tasks.spawn(deps.claims.once(body.get("event_id"), lambda: handle_message(deps, event)),
-                         name=f"message:{body.get('event_id')}")
+        await deps.accept(event_key(body, event), "message", stored_event(event))
+
+
+def event_key(body: dict[str, Any], event: dict[str, Any]) -> str:
+    """Slack's event id (the same on its retries), else the message's own coordinates."""
+    event_id = body.get("event_id")
+    return str(event_id) if event_id else f"{event.get('channel')}:{event.get('ts')}"
+
+
+def stored_event(event: dict[str, Any]) -> dict[str, Any]:
+    """What the inbox keeps of an event: where it was, who asked, and the text with credentials redacted."""
+    redaction = redact_secrets(strip_mentions(event.get("text", "")))
+    return {"channel": event.get("channel"), "user": event.get("user"), "ts": event.get("ts"),
+            "thread_ts": event.get("thread_ts"), "channel_type": event.get("channel_type"),
+            "text": redaction.text, "redacted": list(redaction.kinds)}
 
 
 def strip_mentions(text: str) -> str:
-    return " ".join(MENTION.sub(" ", text or "").split())
+    """The text without mention tokens. Line breaks and indentation stay: a pasted kubeconfig, Secret
+    manifest or key block must keep its shape for credential redaction (and code-fence removal)."""
+    return MENTION.sub("", text or "").strip()
 
 
 def wants_message(deps: Listeners, event: dict[str, Any]) -> bool:
@@ -61,32 +84,33 @@ def wants_message(deps: Listeners, event: dict[str, Any]) -> bool:
     return not (thread_ts and thread_ts != event.get("ts"))  # inside a thread only when mentioned
 
 
-async def handle_mention(deps: Listeners, event: dict[str, Any]) -> None:
-    if event.get("subtype") not in HANDLED_SUBTYPES or deps.identity.is_own_or_bot(event):
-        return
+async def mention_replies(deps: Listeners, event: dict[str, Any]) -> list[Outgoing]:
+    """The replies to a mention: in its thread (or a new one on it)."""
     channel, user = event["channel"], event["user"]
-    reply = await deps.service.answer(strip_mentions(event.get("text", "")),
-                                      context=AskContext(user_id=user, channel_id=channel, source="mention"))
+    reply = await deps.answer(event.get("text") or "", context=AskContext(
+        user_id=user, channel_id=channel, source="mention", redacted_kinds=tuple(event.get("redacted") or ())))
     if deps.settings.shadow and not is_dm(event):
         log_event(log, "shadow_reply", channel=channel, kind=reply.kind.value, faq_id=reply.faq_id)
-        return
-    await deps.gateway.deliver_all(reply_messages(reply, channel=channel, user=user, knowledge=deps.service.knowledge,
-                                                  thread_ts=event.get("thread_ts") or event.get("ts")))
+        return []
+    return reply_messages(reply, channel=channel, user=user, knowledge=deps.service.knowledge,
+                          thread_ts=event.get("thread_ts") or event.get("ts"))
 
 
-async def handle_message(deps: Listeners, event: dict[str, Any]) -> None:
+async def message_replies(deps: Listeners, event: dict[str, Any]) -> list[Outgoing]:
+    """The replies to a DM (always) or a watched-channel message (a confident answer or private guidance only)."""
     channel, user = event["channel"], event["user"]
-    text = strip_mentions(event.get("text", ""))
+    redacted = tuple(event.get("redacted") or ())
     if is_dm(event):
-        reply = await deps.service.answer(text, context=AskContext(user_id=user, channel_id=channel, source="dm"))
-        await deps.gateway.deliver_all(reply_messages(reply, channel=channel, user=user,
-                                                      knowledge=deps.service.knowledge,
-                                                      thread_ts=event.get("thread_ts")))
-        return
-    reply = await deps.service.answer(text, context=AskContext(user_id=user, channel_id=channel, source="channel"))
+        reply = await deps.answer(event.get("text") or "", context=AskContext(
+            user_id=user, channel_id=channel, source="dm", redacted_kinds=redacted))
+        return reply_messages(reply, channel=channel, user=user, knowledge=deps.service.knowledge,
+                              thread_ts=event.get("thread_ts"))
+    reply = await deps.answer(event.get("text") or "", context=AskContext(
+        user_id=user, channel_id=channel, source="channel", redacted_kinds=redacted))
     if deps.settings.shadow:
         log_event(log, "shadow_reply", channel=channel, kind=reply.kind.value, faq_id=reply.faq_id)
-        return
-    if reply.kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE):
-        await deps.gateway.deliver_all(reply_messages(reply, channel=channel, user=user,
-                                                      knowledge=deps.service.knowledge, thread_ts=event.get("ts")))
+        return []
+    if reply.kind not in (ReplyKind.ANSWERED, ReplyKind.PRIVATE):
+        return []
+    return reply_messages(reply, channel=channel, user=user, knowledge=deps.service.knowledge,
+                          thread_ts=event.get("ts"))

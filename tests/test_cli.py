@@ -170,7 +170,7 @@ def test_secret_setting_never_printed(capsys, monkeypatch):
 
 def test_console_script_runs_offline_console(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db"}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input="what is the cve feed?\nquit\n",
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "console"], input="what is the cve feed?\nquit\n",
                           capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "offline console" in done.stdout
@@ -179,6 +179,48 @@ def test_console_script_runs_offline_console(tmp_path):
                             text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["top_answered"][0]["faq_id"] == "cve-feed"  # the console logged it
+
+
+def test_run_without_tokens_and_without_a_terminal_fails_with_one_line(tmp_path):
+    """A container or service manager starting `run` without tokens must not look like a success."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env=env, cwd=PROJECT_ROOT, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "sigsec-bot: configuration error: no Slack tokens set: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN "
+        "(Socket Mode) or with SLACK_SIGNING_SECRET (HTTP); `sigsec-bot console` chats offline"]
+
+
+def test_run_without_tokens_on_a_terminal_opens_the_console(tmp_path):
+    """The README's quick start: `sigsec-bot run` in a terminal chats offline."""
+    import os
+    import pty
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/c.db"}
+    leader, follower = pty.openpty()
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], stdin=follower, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=env, cwd=PROJECT_ROOT)
+        os.write(leader, b"what is the cve feed?\nquit\n")
+        out, err = child.communicate(timeout=60)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert child.returncode == 0, err
+    assert "No Slack tokens set: starting the offline console" in out and "cve-feed" in out
+
+
+@pytest.mark.parametrize("name, value", [("SLACK_APP_TOKEN", "xapp-1-A0001-0000-x"),
+                                         ("SLACK_SIGNING_SECRET", "s3cr3t-signing")])
+def test_slack_credential_without_the_bot_token_is_one_clear_line(capsys, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "run")
+    assert code == 2 and out == ""
+    assert err.strip() == f"sigsec-bot: configuration error: {name} is set but SLACK_BOT_TOKEN is not: set the bot " \
+                          "token (xoxb-...) too"
+    assert value not in err
 
 
 def test_validate_checks_the_published_schema(capsys, monkeypatch, tmp_path):

@@ -73,3 +73,16 @@ async def test_reload_good_and_broken(slack_app) -> None:
     # the old knowledge still answers
     call = await run(slack_app, "ask what are the pod security standards?")
     assert "Pod Security Standards" in call.all_text
+
+
+async def test_cve_subcommand_answers_from_the_advisor_and_explains_bad_input(slack_factory) -> None:
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "data" / "cve-fixture.json"
+    app = await slack_factory(CVE_DATA=str(fixture))
+    text = (await run(app, "cve CVE-2099-0001 1.29.3 kubelet")).all_text
+    assert "CVE-2099-0001" in text and "1.29.7" in text  # the fixed version for that minor
+    assert "CVE-YYYY-NNNN" in (await run(app, "cve CVE-20-1")).all_text  # says what an id looks like
+    assert "Usage" in (await run(app, "cve")).all_text
+    plain = await slack_factory()  # no CVE_DATA: says so
+    assert "not set up" in (await run(plain, "cve CVE-2099-0001")).all_text

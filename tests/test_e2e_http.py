@@ -51,23 +51,26 @@ async def test_signature_helper_matches_slack_example() -> None:
         "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
 
-async def test_healthz_200_when_knowledge_and_database_are_up(slack_app) -> None:
-    status, body = await slack_app.get("/healthz")
+async def test_readyz_200_when_knowledge_and_database_are_up(slack_app) -> None:
+    status, body = await slack_app.get("/readyz")
     assert status == 200
     data = json.loads(body)
-    assert data["ok"] is True and data["database"] is True and data["knowledge_entries"] > 0
+    assert data["ok"] is True and data["database"] == {"writable": True} and data["knowledge_entries"] > 0
+    assert "socket_mode" not in data  # HTTP mode: no connection to report
 
 
-async def test_healthz_503_when_database_is_down(slack_app) -> None:
-    await slack_app.bot.service.storage.engine.dispose()
+async def test_database_down_is_not_ready_but_still_alive(slack_app) -> None:
+    async def down(*_args, **_kwargs) -> str:
+        return "OperationalError"
 
-    async def down() -> bool:
-        return False
-
-    slack_app.bot.service.storage.ping = down
-    status, body = await slack_app.get("/healthz")
+    slack_app.bot.service.storage.probe_write = down
+    status, body = await slack_app.get("/readyz")
     assert status == 503
-    assert json.loads(body)["database"] is False
+    data = json.loads(body)
+    assert data["database"] == {"writable": False, "error": "OperationalError"} and data["failed"] == ["database"]
+    # Liveness is the process only: restarting it would not bring the database back.
+    status, body = await slack_app.get("/healthz")
+    assert status == 200 and json.loads(body) == {"ok": True, "closing": False}
 
 
 async def test_rate_limited_post_is_retried_after_retry_after(slack_app) -> None:
@@ -149,3 +152,49 @@ async def test_startup_errors_are_one_clear_line(mock_slack, slack_knowledge, tm
     assert await run(load_settings(bad_db)) == 1
     err = plain_lines(capsys.readouterr().err)
     assert len(err) == 1 and "database" in err[0]
+
+
+async def test_no_spurious_client_token_warning_at_start(monkeypatch, caplog) -> None:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns that this
+    token is unused; ours carries the same token, so the warning is noise and is dropped (only it)."""
+    import logging
+
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.core.config import load_settings
+    from bot.slack.app import BOLT_LOGGER, make_bolt_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-0000-token")
+    caplog.set_level(logging.INFO)
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-test-0000-token", "SLACK_SIGNING_SECRET": "s"})
+    make_bolt_app(settings, AsyncWebClient(token=settings.bot_token), lambda app: None)
+    assert [r.getMessage() for r in caplog.records if "unused" in r.getMessage()] == []
+    logging.getLogger(BOLT_LOGGER).warning("another warning")
+    assert "another warning" in caplog.text
+
+
+async def test_server_binds_the_host_setting(mock_slack, slack_knowledge, tmp_path) -> None:
+    import aiohttp
+
+    from bot.bootstrap import SlackBot, open_service
+    from bot.core.config import load_settings
+
+    folder, routing = slack_knowledge
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-test-0000-token", "SLACK_SIGNING_SECRET": "s", "PORT": "0",
+                              "HOST": "127.0.0.2", "SLACK_API_URL": mock_slack.api_url, "KNOWLEDGE_DIR": str(folder),
+                              "ROUTING_FILE": str(routing),
+                              "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'host.db'}"})
+    bot = SlackBot.build(settings, await open_service(settings), pace_seconds=0.0)
+    try:
+        port = await bot.start()  # HOST and PORT from the settings
+        assert bot.server._site._server.sockets[0].getsockname()[0] == "127.0.0.2"
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.2:{port}/healthz") as response:
+                assert response.status == 200
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    raise AssertionError(f"also reachable on 127.0.0.1 ({response.status})")
+            except aiohttp.ClientConnectionError:
+                pass  # refused: bound to 127.0.0.2 only
+    finally:
+        await bot.stop()

@@ -8,7 +8,9 @@ calls are what the mock records.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
 import signal
 import time
@@ -41,30 +43,41 @@ def socket_env(mock: Any, knowledge: tuple[Path, Path], tmp_path: Path, **extra:
             "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'socket.db'}", **extra}
 
 
-@pytest.fixture
-async def socket_bot(mock_slack, slack_knowledge, tmp_path) -> AsyncIterator[Any]:
-    """The app started the way `run()` starts it in Socket Mode (no /slack/events, then the socket)."""
+@contextlib.asynccontextmanager
+async def started_socket_bot(mock: Any, knowledge: tuple[Path, Path], tmp_path: Path,
+                             **options: Any) -> AsyncIterator[Any]:
+    """The app started the way `run()` starts it in Socket Mode (no /slack/events, then the socket).
+
+    `options` go to the SocketModeConnection (ping interval, staleness, backoff).
+    """
     from bot.bootstrap import SlackBot, open_service
     from bot.core.config import load_settings
 
-    settings = load_settings(socket_env(mock_slack, slack_knowledge, tmp_path))
+    settings = load_settings(socket_env(mock, knowledge, tmp_path))
     assert settings.slack_mode == "socket"
     bot = SlackBot.build(settings, await open_service(settings), pace_seconds=0.0)
-    handler = None
+    connection = None
     try:
         await bot.start(host="127.0.0.1", port=0, events=False)
         auth = await bot.client.auth_test()
         bot.deps.identity.user_id, bot.deps.identity.bot_id = auth.get("user_id"), auth.get("bot_id")
-        await bot.start_socket_mode()
-        handler = bot.server._socket
-        await mock_slack.wait_connected()
+        await bot.start_socket_mode(**options)
+        connection = bot.server.socket_mode
+        await mock.wait_connected()
         yield bot
     finally:
         await bot.stop()
-        if handler is not None and not handler.client.closed:
-            # Safety net: if stop() ever leaves the socket open, the SDK's reconnect loop would keep the
-            # event loop from closing (a hang, not a failure); test_stop_closes_the_socket reports it.
-            await handler.close_async()
+        if connection is not None and not connection.client.closed:
+            # Safety net: if stop() ever leaves the socket open, its tasks would keep the event loop
+            # from closing (a hang, not a failure); test_stop_closes_the_socket reports it.
+            await connection.close()
+
+
+@pytest.fixture
+async def socket_bot(mock_slack, slack_knowledge, tmp_path) -> AsyncIterator[Any]:
+    """The app in Socket Mode with the production connection settings."""
+    async with started_socket_bot(mock_slack, slack_knowledge, tmp_path) as bot:
+        yield bot
 
 
 def command_form(text: str, **kwargs: Any) -> dict[str, str]:
@@ -128,11 +141,15 @@ async def test_button_click_is_acked_and_handled(socket_bot, mock_slack) -> None
     assert call.path.endswith("/socket-act")
 
 
-async def test_only_healthz_is_served_over_http(socket_bot) -> None:
+async def test_only_probes_and_metrics_are_served_over_http(socket_bot) -> None:
     base = f"http://127.0.0.1:{socket_bot.port}"
     async with aiohttp.ClientSession() as session:
         async with session.get(base + "/healthz") as response:
             assert response.status == 200 and (await response.json())["ok"] is True
+        async with session.get(base + "/readyz") as response:
+            assert response.status == 200 and (await response.json())["socket_mode"]["connected"] is True
+        async with session.get(base + "/metrics") as response:
+            assert response.status == 200 and "sigsec_socket_mode_connected 1.0" in await response.text()
         body, headers = signer.event(mention_event(ANSWERABLE))
         async with session.post(base + "/slack/events", data=body, headers=headers) as response:
             assert response.status == 404
@@ -194,3 +211,141 @@ async def test_run_serves_socket_mode_until_sigterm(mock_slack, slack_knowledge,
             await asyncio.gather(task, return_exceptions=True)
     assert mock_slack.sockets == []
     assert plain_lines(capsys.readouterr().err) == []
+
+
+# --------------------------------------------------------------------------- outages, readiness, metrics
+# Readiness (/readyz) must turn false within 10 s of the connection going away, stay false while it is
+# down, and come back once the supervisor (bot/slack/socket_mode.py) reconnected, with capped
+# backoff and one log line per attempt, never a traceback.
+
+FAST = {"backoff_initial": 0.2, "backoff_cap": 0.8}  # the production values are 1 s and 30 s
+
+
+async def probe(bot: Any, path: str = "/readyz") -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{bot.port}{path}") as response:
+            body = await response.text()
+            return response.status, json.loads(body) if path != "/metrics" else body
+
+
+async def until(check: Any, *, timeout: float, what: str) -> float:
+    """Poll the async `check()` every 0.1 s until it is true; seconds it took (AssertionError at the deadline)."""
+    started = time.monotonic()
+    while not await check():
+        assert time.monotonic() - started < timeout, f"not within {timeout} s: {what}"
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started
+
+
+async def not_ready(bot: Any) -> bool:
+    return (await probe(bot))[0] == 503
+
+
+async def ready(bot: Any) -> bool:
+    return (await probe(bot))[0] == 200
+
+
+def metric(bot: Any, name: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = bot.metrics.exposition().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return sample.value
+    raise AssertionError(f"{name} not exposed")
+
+
+def no_tracebacks(records: list[logging.LogRecord]) -> None:
+    traced = [f"{r.name}: {r.getMessage()}" for r in records if r.exc_info or "Traceback" in r.getMessage()]
+    assert traced == []
+
+
+async def test_readyz_reports_the_connection(socket_bot) -> None:
+    status, body = await probe(socket_bot)
+    assert status == 200 and body["ok"] is True
+    assert body["socket_mode"]["connected"] is True and body["socket_mode"]["pong_age_seconds"] < 9
+    assert metric(socket_bot, "sigsec_socket_mode_connected") == 1
+
+
+async def test_dropped_connection_flips_readiness_and_reconnects_with_backoff(mock_slack, slack_knowledge, tmp_path,
+                                                                             caplog) -> None:
+    caplog.set_level(logging.INFO)
+    async with started_socket_bot(mock_slack, slack_knowledge, tmp_path, **FAST) as bot:
+        assert await ready(bot)
+        mock_slack.refuse_sockets = True  # Slack's edge is down: every reconnection attempt fails
+        await mock_slack.drop_sockets()
+        assert await until(lambda: not_ready(bot), timeout=10, what="readiness false after the drop") < 10
+        status, body = await probe(bot)
+        assert body["failed"] == ["socket_mode"] and body["socket_mode"]["connected"] is False
+        assert metric(bot, "sigsec_socket_mode_connected") == 0
+        # Still alive: a restart would not bring Slack back.
+        assert (await probe(bot, "/healthz"))[0] == 200
+
+        await until(lambda: asyncio.sleep(0, len(mock_slack.refused_at) >= 5), timeout=10, what="5 refused attempts")
+        assert await not_ready(bot)  # false for as long as it is down
+        gaps = [b - a for a, b in zip(mock_slack.refused_at, mock_slack.refused_at[1:])]
+        assert gaps[0] < gaps[2]  # backing off: 0.2, 0.4, 0.8 (+-20 %) ...
+        assert all(gap < 0.8 * 1.2 + 0.5 for gap in gaps)  # ... and capped
+
+        mock_slack.refuse_sockets = False
+        await until(lambda: ready(bot), timeout=10, what="readiness back after reconnecting")
+        assert metric(bot, "sigsec_socket_mode_connected") == 1
+        assert metric(bot, "sigsec_socket_mode_reconnects_total") == 1
+        # Events flow over the new connection.
+        body = signer.event_envelope(mention_event(ANSWERABLE, channel="C9", ts="1700000104.000100"))
+        await mock_slack.wait_for_ack(await mock_slack.push(events_api_envelope(body)))
+        await mock_slack.wait_for("chat.postMessage", channel="C9")
+
+    no_tracebacks(caplog.records)
+    events = [getattr(r, "event", None) for r in caplog.records]
+    assert events.count("socket_mode_disconnected") == 1 and events.count("socket_mode_reconnected") == 1
+    # One line per failed attempt, nothing more from anyone at warning level.
+    failed = events.count("socket_mode_reconnect_failed")
+    assert failed == len(mock_slack.refused_at)
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) <= failed + 2, [r.getMessage() for r in loud]
+
+
+async def test_silent_connection_flips_readiness_within_10_s(mock_slack, slack_knowledge, tmp_path, caplog) -> None:
+    """Pongs stop (a half-open link: no close frame ever arrives). Production ping/staleness settings."""
+    caplog.set_level(logging.INFO)
+    async with started_socket_bot(mock_slack, slack_knowledge, tmp_path, **FAST) as bot:
+        assert await ready(bot)
+        mock_slack.answer_pings = False
+        mock_slack.refuse_sockets = True
+        took = await until(lambda: not_ready(bot), timeout=10, what="readiness false after pongs stopped")
+        assert took < 10, took
+        mock_slack.answer_pings = True
+        mock_slack.refuse_sockets = False
+        await until(lambda: ready(bot), timeout=10, what="readiness back")
+    no_tracebacks(caplog.records)
+
+
+async def test_slack_refresh_request_reconnects_at_once(socket_bot, mock_slack) -> None:
+    """Slack sends `disconnect` (refresh_requested) before retiring a connection: a new one is opened."""
+    await mock_slack.sockets[-1].send_json({"type": "disconnect", "reason": "refresh_requested",
+                                            "debug_info": {"host": "applink-mock"}})
+    await mock_slack.wait_connected(connects=2, timeout=5)
+    await until(lambda: ready(socket_bot), timeout=5, what="ready on the new connection")
+    assert len(mock_slack.find("apps.connections.open")) == 2  # a fresh URL for the new connection
+    body = signer.event_envelope(mention_event(ANSWERABLE, channel="C10", ts="1700000105.000100"))
+    await mock_slack.wait_for_ack(await mock_slack.push(events_api_envelope(body)))
+    await mock_slack.wait_for("chat.postMessage", channel="C10")
+
+
+async def test_not_ready_before_the_connection_is_opened(mock_slack, slack_knowledge, tmp_path) -> None:
+    """run() serves HTTP (probes) before it connects: readiness must wait for the connection."""
+    from bot.bootstrap import SlackBot, open_service
+    from bot.core.config import load_settings
+
+    settings = load_settings(socket_env(mock_slack, slack_knowledge, tmp_path))
+    bot = SlackBot.build(settings, await open_service(settings), pace_seconds=0.0)
+    try:
+        await bot.start(host="127.0.0.1", port=0, events=False)
+        status, body = await probe(bot)
+        assert status == 503 and body["failed"] == ["socket_mode"]
+        await bot.start_socket_mode()
+        assert (await probe(bot))[0] == 200
+    finally:
+        await bot.stop()

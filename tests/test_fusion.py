@@ -80,9 +80,13 @@ async def test_service_falls_back_to_lexical_when_the_model_cannot_load(monkeypa
     def broken(**_: object) -> None:
         raise embedder_module.EmbeddingUnavailable("model file missing")
 
+    from bot.core.service import shared_embedder
+
     monkeypatch.setattr(embedder_module.Embedder, "load", broken)
+    shared_embedder.cache_clear()
     with caplog.at_level(logging.WARNING):
         service = await Service.create(load_settings({}))
+    shared_embedder.cache_clear()  # the next service loads the real model again
     assert service.brain.semantic is None
     assert sum("running lexical-only" in r.getMessage() for r in caplog.records) == 1
     reply = await service.answer("how do I write a default deny network policy?")

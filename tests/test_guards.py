@@ -17,7 +17,7 @@ from bot import logs
 from bot.safety.bounds import BoundedText, bound_input, is_meaningful
 from bot.safety.escaping import escape_mrkdwn, truncate_for_block
 from bot.safety.ratelimit import RateLimiter
-from bot.safety.redaction import redact_secrets
+from bot.safety.secrets import redact_secrets
 
 
 # Fake credentials, built so the literal strings in this file do not look like live secrets.
@@ -37,65 +37,77 @@ PEM_BODY = "MIIEowIBAAKCAQEAx1234567890abcdefghijABCDEFGHIJ\nabcdefghijklmnopqrs
 @pytest.mark.parametrize(
     ("text", "kind", "secret"),
     [
-        (f"bot token is {SLACK_BOT} pls help", "slack_token", SLACK_BOT),
-        ("xoxp-" + "2222222222-3333333333-abcdefabcdef", "slack_token", "3333333333-abcdef"),
-        ("xapp-" + "1-A0123456789-1234567890123-abcdef0123456789", "slack_token", "A0123456789"),
+        (f"bot token is {SLACK_BOT} pls help", "slack_bot_token", SLACK_BOT),
+        ("xoxp-" + "2222222222-3333333333-abcdefabcdef", "slack_user_token", "3333333333-abcdef"),
+        ("xapp-" + "1-A0123456789-1234567890123-abcdef0123456789", "slack_app_token", "A0123456789"),
         ("xoxa-2-" + "123456789012-abcdefABCDEF", "slack_token", "abcdefABCDEF"),
         (f"export GITHUB_TOKEN={GITHUB_PAT}", "github_token", GITHUB_PAT),
         ("gho_" + "Z" * 36, "github_token", "Z" * 36),
-        ("github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123", "github_token", "11ABCDEFG0123456789"),
-        (f"aws key {AWS_KEY_ID} leaked", "aws_access_key", AWS_KEY_ID),
-        ("ASIA" + "ABCDEFGHIJKLMNOP", "aws_access_key", "ASIAABCDEFGHIJKLMNOP"),
-        (f"aws_secret_access_key = {AWS_SECRET}", "aws_secret_key", AWS_SECRET),
-        (f"key {AWS_KEY_ID} secret {AWS_SECRET}", "aws_secret_key", AWS_SECRET),
-        ("maps key AIza" + "SyD-1234567890abcdefghijklmnopqrstu", "gcp_api_key", "SyD-1234567890"),
+        ("github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123", "github_fine_grained_pat", "11ABCDEFG0123456789"),
+        (f"aws key {AWS_KEY_ID} leaked", "aws_access_key_id", AWS_KEY_ID),
+        ("ASIA" + "ABCDEFGHIJKLMNOP", "aws_access_key_id", "ASIAABCDEFGHIJKLMNOP"),
+        (f"aws_secret_access_key = {AWS_SECRET}", "aws_secret_access_key", AWS_SECRET),
+        (f"key {AWS_KEY_ID} secret {AWS_SECRET}", "aws_secret_access_key", AWS_SECRET),
+        ("maps key AIza" + "SyD-1234567890abcdefghijklmnopqrstu", "google_api_key", "SyD-1234567890"),
         (f"sa token: {JWT}", "jwt", JWT.split(".")[1]),
         (f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}-----END RSA PRIVATE KEY-----", "private_key", "MIIEow"),
         (f"-----BEGIN PRIVATE KEY-----\n{PEM_BODY}", "private_key", "MIIEow"),  # truncated, no END
-        (f"-----BEGIN OPENSSH PRIVATE KEY----- {PEM_BODY.replace(chr(10), ' ')}", "private_key", "abcdefghijkl"),
+        (f"-----BEGIN OPENSSH PRIVATE KEY----- {PEM_BODY.replace(chr(10), ' ')}", "openssh_private_key", "abcdefghijkl"),
         ("apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: abcdef0123456789abcdef\n",
-         "kubeconfig", "abcdef0123456789abcdef"),
+         "kubeconfig_token", "abcdef0123456789abcdef"),
         ("users:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==\n",
-         "kubeconfig", "LS0tLS1CRUdJTiBSU0E"),
-        ("users:\n- name: a\n  user:\n    username: admin\n    password: letmein\n", "kubeconfig", "letmein"),
+         "kubeconfig_client_key", "LS0tLS1CRUdJTiBSU0E"),
+        ("users:\n- name: a\n  user:\n    username: admin\n    password: letmein\n", "password", "letmein"),
         ("password=hunter2", "password", "hunter2"),
         ("passwd: S3cr3t!", "password", "S3cr3t!"),
         ('PASSWORD="correct horse battery"', "password", "correct horse"),
-        ("mysql --password s3cretpw -u root", "password", "s3cretpw"),
+        ("mysql --password s3cretpw -u root", "cli_password", "s3cretpw"),
         ("helm install x --set db.password=Tr0ub4dor", "password", "Tr0ub4dor"),
-        ("git clone https://alice:s3cr3tpass@git.example.com/repo.git", "basic_auth", "s3cr3tpass"),
-        ("postgresql://bot:pg-pass-123@db:5432/sigsec", "basic_auth", "pg-pass-123"),
+        ("git clone https://alice:s3cr3tpass@git.example.com/repo.git", "url_password", "s3cr3tpass"),
+        ("postgresql://bot:pg-pass-123@db:5432/sigsec", "database_url_password", "pg-pass-123"),
         ("curl -H 'Authorization: Bearer abc.def-123456789xyz' https://k8s", "bearer_token", "abc.def-123456789xyz"),
-        ("curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA==' https://k8s", "bearer_token", "dXNlcjpwYXNzd29yZA"),
-        ("kubectl --token=kJ8sd7f6g5h4j3k2l1 get pods", "labelled_secret", "kJ8sd7f6g5h4j3k2l1"),
-        ("SLACK_SIGNING_SECRET=8f742231b10e8888abcd99yyyzzz85a5", "labelled_secret", "8f742231b10e8888abcd99"),
-        ("client_secret: Zx9kLmNoPqRs", "labelled_secret", "Zx9kLmNoPqRs"),
-        ("api_key=sk_live_123456abcdef", "labelled_secret", "sk_live_123456abcdef"),
-        ("webhook secret: 4f1e2d3c5b6a7980f1e2d3c5b6a7980f1e2d3c5b", "labelled_secret", "4f1e2d3c5b6a7980"),
+        ("curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA==' https://k8s", "basic_auth_header", "dXNlcjpwYXNzd29yZA"),
+        ("kubectl --token=kJ8sd7f6g5h4j3k2l1 get pods", "cli_token", "kJ8sd7f6g5h4j3k2l1"),
+        ("SLACK_SIGNING_SECRET=8f742231b10e8888abcd99yyyzzz85a5", "secret", "8f742231b10e8888abcd99"),
+        ("client_secret: Zx9kLmNoPqRs", "client_secret", "Zx9kLmNoPqRs"),
+        ("api_key=sk_live_123456abcdef", "stripe_key", "sk_live_123456abcdef"),
+        ("webhook secret: 4f1e2d3c5b6a7980f1e2d3c5b6a7980f1e2d3c5b", "secret", "4f1e2d3c5b6a7980"),
     ],
 )
 def test_redacts_each_kind(text: str, kind: str, secret: str) -> None:
     result = redact_secrets(text)
     assert kind in result.kinds
-    assert f"[REDACTED:{kind}]" in result.text
+    assert f"[redacted {kind}]" in result.text
     assert secret not in result.text
 
 
 def test_redaction_keeps_surrounding_text_and_sorts_kinds() -> None:
     text = f"hi! {SLACK_BOT} and {GITHUB_PAT}, also password=hunter2. why does auth fail?"
     result = redact_secrets(text)
-    assert result.kinds == ("github_token", "password", "slack_token")
-    assert result.text.startswith("hi! [REDACTED:slack_token] and [REDACTED:github_token]")
+    assert result.kinds == ("github_token", "password", "slack_bot_token")
+    assert result.text.startswith("hi! [redacted slack_bot_token] and [redacted github_token]")
     assert result.text.endswith("why does auth fail?")
 
 
 def test_pem_block_with_text_after_keeps_the_question() -> None:
     text = f"-----BEGIN EC PRIVATE KEY-----\n{PEM_BODY}-----END EC PRIVATE KEY-----\nwhy is this rejected?"
-    assert redact_secrets(text).text == "[REDACTED:private_key]\nwhy is this rejected?"
+    assert redact_secrets(text).text == "[redacted private_key]\nwhy is this rejected?"
 
 
 def test_basic_auth_url_keeps_host() -> None:
-    assert redact_secrets("https://u:p4ssw0rd@example.com/x").text == "https://[REDACTED:basic_auth]@example.com/x"
+    assert redact_secrets("https://u:p4ssw0rd@example.com/x").text == "https://u:[redacted url_password]@example.com/x"
+
+
+def test_kinds_are_named_readably_to_the_asker() -> None:
+    from bot.core import messages
+    from bot.safety.secrets import KINDS, LABELS, describe_kinds
+
+    assert set(LABELS) == set(KINDS)
+    assert all(label[:2] in ("a ", "an") and "_" not in label for label in LABELS.values())
+    kinds = redact_secrets(f"hi! {SLACK_BOT} and {GITHUB_PAT}, also password=hunter2").kinds
+    note = messages.SECRET_FOUND.format(kinds=describe_kinds(kinds))
+    assert "(a GitHub token, a password, a Slack bot token)" in note and "rotate" in note
+    assert describe_kinds(("private_key", "labelled_private_key")) == "a private key"  # each name once
 
 
 def test_certificate_data_is_not_secret() -> None:
@@ -299,7 +311,7 @@ def test_logs_never_contain_tokens(log_stream: io.StringIO) -> None:
         assert secret not in out
     lines = [json.loads(line) for line in out.splitlines()]
     assert lines[0]["level"] == "INFO" and lines[0]["logger"] == "sigsec.test" and lines[0]["n"] == 1
-    assert "[REDACTED:slack_token]" in lines[0]["msg"] and "[REDACTED:configured_secret]" in lines[0]["msg"]
+    assert "[redacted slack_bot_token]" in lines[0]["msg"] and "[REDACTED:configured_secret]" in lines[0]["msg"]
     assert lines[1]["exc"].startswith("Traceback") and "RuntimeError" in lines[1]["exc"]
     assert {"ts", "level", "logger", "msg"} <= lines[1].keys()
 

@@ -57,8 +57,8 @@ async def seed(store: Storage) -> dict[str, int]:
     for n in range(5):
         await ask(store, "Is there a CVE for runc?", user="U9", days_ago=2 + n)
     await ask(store, "is there a cve for containerd", user="U5")
-    await ask(store, "What is pod security admission?", user="U6", kind=ReplyKind.ANSWERED, entry=BORDER,
-              confidence=0.5)  # low confidence
+    ids["psa"] = await ask(store, "What is pod security admission?", user="U6", kind=ReplyKind.ANSWERED,
+                           entry=BORDER, confidence=0.5)  # low confidence
     await ask(store, "what is pod security admission", user="U7", kind=ReplyKind.SUGGESTIONS,
               suggestions=(BORDER, OLD), confidence=0.4)  # nobody picked
     # Served well: excluded.
@@ -70,10 +70,9 @@ async def seed(store: Storage) -> dict[str, int]:
     # Confident, but rated not helpful: a gap.
     ids["unhelpful"] = await ask(store, "how to renew kubelet serving certificates", user="U10",
                                  kind=ReplyKind.ANSWERED, entry=OLD, confidence=0.92)
-    await store.questions.record_feedback(question_id=ids["unhelpful"], faq_id="rotate-certs", user_id="U10", helpful=False)
-    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U11", helpful=False)
-    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id="U12", helpful=True)
-    await store.questions.record_feedback(question_id=None, faq_id="psa", user_id="U12", helpful=True)
+    for user, helpful in (("U10", False), ("U11", False), ("U12", True)):
+        await store.questions.record_feedback(question_id=ids["unhelpful"], user_id=user, helpful=helpful)
+    await store.questions.record_feedback(question_id=ids["psa"], user_id="U12", helpful=True)
     async with store.engine.begin() as connection:  # votes are stamped "now"; move them into the window
         await connection.execute(update(feedback).values(created_at=NOW - dt.timedelta(hours=1)))
     # Outside the window, and a private report.

@@ -89,12 +89,17 @@ async def test_long_input_is_cut_with_a_note(service):
     assert any("first 4,000 characters" in note for note in reply.private_notes)
 
 
-async def test_rate_limit_is_per_user_and_not_logged(service):
+async def test_rate_limit_is_per_user_shared_across_replicas_and_limited_questions_are_logged(service, tmp_path):
     context = AskContext(user_id="U-flood")
-    kinds = [(await service.answer("what is rbac", context=context)).kind for _ in range(4)]
-    assert kinds[:3] != [ReplyKind.LIMITED] * 3 and kinds[3] is ReplyKind.LIMITED
+    kinds = [(await service.answer("what is rbac", context=context)).kind for _ in range(2)]
+    # A second replica on the same database sees the same person's count.
+    replica = Service(service.settings, service.brain, storage=service.storage)
+    kinds += [(await replica.answer("what is rbac", context=context)).kind for _ in range(2)]
+    assert ReplyKind.LIMITED not in kinds[:3] and kinds[3] is ReplyKind.LIMITED
     assert (await service.answer("what is rbac", context=AskContext(user_id="U-other"))).kind is not ReplyKind.LIMITED
-    assert len(await logged_kinds(service)) == 4
+    logged = await logged_kinds(service)
+    assert len(logged) == 5 and logged[3] == "limited:what is rbac"  # still logged, marked limited
+    await replica.close()
 
 
 async def test_empty_and_emoji_only(service):

@@ -211,13 +211,17 @@ async def test_mark_welcomed_only_once(store: Storage) -> None:
 
 async def test_feedback_and_picks(store: Storage) -> None:
     question_id = await store.questions.log_question(reply(), AskContext(user_id="U1"))
-    await store.questions.record_feedback(question_id=question_id, faq_id="report-vulnerability", user_id="U1", helpful=False)
-    await store.questions.record_feedback(question_id=None, faq_id="rotate-certs", user_id=None, helpful=True)
-    await store.questions.record_feedback(question_id=987654, faq_id="rotate-certs", user_id="U2", helpful=True)  # purged
+    record = store.questions.record_feedback
+    assert await record(question_id=question_id, user_id="U1", helpful=False) is True
+    assert await record(question_id=None, user_id="U2", helpful=True) is False  # names no question
+    assert await record(question_id=987654, user_id="U2", helpful=True) is False  # never logged or purged
+    assert await record(question_id=question_id, user_id="U2", helpful=False) is True
+    assert await record(question_id=question_id, user_id="U1", helpful=True) is True  # U1 changes their vote
     votes = sorted(await rows(store, feedback), key=lambda r: r["id"])
+    # One vote per person; the entry is the one the log says was answered, whatever the button claimed.
     assert [(v["question_id"], v["faq_id"], v["helpful"]) for v in votes] == [
-        (question_id, "report-vulnerability", False), (None, "rotate-certs", True), (None, "rotate-certs", True)]
-    assert votes[0]["user_hash"] != "U1" and len(votes[0]["user_hash"]) == 64 and votes[1]["user_hash"] is None
+        (question_id, "report-vulnerability", True), (question_id, "report-vulnerability", False)]
+    assert votes[0]["user_hash"] != "U1" and len(votes[0]["user_hash"]) == 64
 
     await store.questions.record_suggestion_pick(question_id=question_id, faq_id="rotate-certs")
     await store.questions.record_suggestion_pick(question_id=987654, faq_id="rotate-certs")  # ignored
@@ -241,20 +245,21 @@ async def test_popular_entries(store: Storage) -> None:
 async def test_purge_by_age(store: Storage) -> None:
     old = await store.questions.log_question(reply(), AskContext(), asked_at=utcnow() - dt.timedelta(days=200))
     new = await store.questions.log_question(reply(), AskContext())
-    await store.questions.record_feedback(question_id=old, faq_id="a", user_id="U1", helpful=True)  # old vote
-    await store.questions.record_feedback(question_id=old, faq_id="b", user_id="U1", helpful=True)  # recent vote
-    await store.questions.record_feedback(question_id=new, faq_id="c", user_id="U1", helpful=True)
+    await store.questions.record_feedback(question_id=old, user_id="U1", helpful=True)  # old vote
+    await store.questions.record_feedback(question_id=old, user_id="U2", helpful=False)  # recent vote
+    await store.questions.record_feedback(question_id=new, user_id="U1", helpful=True)
     await store.questions.record_suggestion_pick(question_id=old, faq_id="a")
     await store.questions.record_suggestion_pick(question_id=new, faq_id="a")
     await store.claims.claim_event("EvOld")
     await store.claims.claim_event("EvNew")
-    await backdate(store, feedback, "created_at", days=199, where=[feedback.c.faq_id == "a"])
+    await backdate(store, feedback, "created_at", days=199,
+                   where=[feedback.c.question_id == old, feedback.c.user_hash == store.user_key("U1")])
     await backdate(store, processed_events, "claimed_at", days=199, where=[processed_events.c.event_id == "EvOld"])
 
     # old question + its pick + the old vote + the old event
     assert await store.questions.purge(older_than_days=180) == 4
     assert [r["id"] for r in await rows(store, questions)] == [new]
-    assert sorted((r["faq_id"], r["question_id"]) for r in await rows(store, feedback)) == [("b", None), ("c", new)]
+    assert sorted((r["helpful"], r["question_id"] or 0) for r in await rows(store, feedback)) == [(False, 0), (True, new)]
     assert [r["question_id"] for r in await rows(store, suggestion_picks)] == [new]
     assert [r["event_id"] for r in await rows(store, processed_events)] == ["EvNew"]
     assert await store.questions.purge(older_than_days=180) == 0

@@ -41,6 +41,7 @@ CVE_MALFORMED = (
     "`{token}` does not look like a CVE id: they read CVE-YYYY-NNNN (a four-digit year, then four or more "
     "digits), for example CVE-2024-5321."
 )
+LATE_REPLY = "_Sorry for the slow answer: Slack or this bot had trouble for a while._"
 CVE_ANNOUNCEMENT = ":mega: New in the official Kubernetes CVE feed: *{id}*: {summary}\n{links}"
 PRIVATE_FALLBACK = "If you were asking a general question instead, one of these may answer it:"
 RATE_LIMITED = (
@@ -80,9 +81,12 @@ SLACK_ERROR = "Sorry, something went wrong on my side. A human can help in {chan
 SLACK_HELP = ("*SIG Security bot* answers common Kubernetes security questions and points you to the people "
               "who own a topic.\n"
               "• `/sigsec ask &lt;question&gt;`: ask privately\n"
+              "• `/sigsec cve CVE-ID [version]`: is a Kubernetes CVE fixed in your version?\n"
               "• `/sigsec onboard`: how to get involved in SIG Security\n"
               "• `/sigsec help`: this message\n"
               "• mention me in a channel, or send me a direct message")
+SLACK_CVE_OFF = "CVE lookups are not set up on this bot (its operator sets `CVE_DATA`)."
+SLACK_CVE_USAGE = "Usage: `/sigsec cve CVE-YYYY-NNNN [version] [component]`, e.g. `/sigsec cve CVE-2024-10220 1.29.3`"
 SLACK_HELP_MAINTAINER = ("*Maintainers*\n"
                          "• `/sigsec report [days]`: unanswered and badly rated questions\n"
                          "• `/sigsec reload`: reload the knowledge files (a broken edit keeps the old knowledge)")

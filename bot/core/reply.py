@@ -33,6 +33,9 @@ class AskContext:
     user_id: str | None = None
     channel_id: str | None = None
     source: str = "cli"  # mention | dm | channel | command | console | cli | button
+    # Credential kinds already redacted from the question before it reached the core (the inbox stores
+    # events redacted), so the asker is still told privately to rotate them.
+    redacted_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -27,7 +28,7 @@ from bot.core.reply import AskContext, Reply, ReplyKind
 from bot.core.router import PRIVATE_ROUTE
 from bot.safety.bounds import bound_input, is_meaningful
 from bot.safety.ratelimit import RateLimiter
-from bot.safety.secrets import redact_secrets
+from bot.safety.secrets import describe_kinds, redact_secrets
 
 if TYPE_CHECKING:
     from bot.storage import Storage
@@ -44,13 +45,21 @@ def load_embedder(settings: Settings) -> Any:
     """The embedding model unless MATCHER=lexical; if it cannot load, say so once and run lexical-only."""
     if settings.matcher != "fused":
         return None
-    from bot.semantic import Embedder, EmbeddingUnavailable
+    from bot.semantic import EmbeddingUnavailable
 
     try:
-        return Embedder.load()
+        return shared_embedder()
     except EmbeddingUnavailable as exc:
         log.warning("semantic matching unavailable, running lexical-only: %s", exc)
         return None
+
+
+@functools.lru_cache(maxsize=1)
+def shared_embedder() -> Any:
+    """One loaded model per process (it is read-only and thread-safe): reloads and services share it."""
+    from bot.semantic import Embedder
+
+    return Embedder.load()
 
 
 def load_cve_advisor(settings: Settings) -> Any:
@@ -113,22 +122,40 @@ class Service:
 
     async def answer(self, question: str, *, context: AskContext = AskContext()) -> Reply:
         """Turn a question into a reply, log it, and return it. Never raises on user input."""
-        if context.user_id and not self.rate_limiter.allow(context.user_id):
-            return Reply(ReplyKind.LIMITED, question="", private_only=True,
-                         message=messages.RATE_LIMITED.format(limit=self.settings.rate_limit_per_minute))
-        reply = await self._off_loop(self.decide, question)
+        if context.user_id and not await self._allow(context.user_id):
+            return await self._log(self._limited(question), context)  # logged, marked limited
+        reply = await self._off_loop(self.decide, question, context.redacted_kinds)
         return await self._log(reply, context)
 
-    def decide(self, question: str) -> Reply:
-        """The decision alone, without rate limit or logging: what `answer` would reply."""
+    async def _allow(self, user_id: str) -> bool:
+        """The per-user rate limit: shared through the database, per process while it is unreachable."""
+        if self.storage is not None:
+            try:
+                return await self.storage.questions.allow_question(
+                    user_id, per_minute=self.settings.rate_limit_per_minute)
+            except Exception as exc:  # noqa: BLE001 - the limit must not take the bot down with the database
+                log.warning("shared rate limit unavailable, using this process's: %s", type(exc).__name__)
+        return self.rate_limiter.allow(user_id)
+
+    def _limited(self, question: str) -> Reply:
+        bounded = bound_input(question, limit=self.settings.max_input_chars)
+        return Reply(ReplyKind.LIMITED, question=redact_secrets(bounded.text).text, private_only=True,
+                     message=messages.RATE_LIMITED.format(limit=self.settings.rate_limit_per_minute))
+
+    def decide(self, question: str, redacted_before: tuple[str, ...] = ()) -> Reply:
+        """The decision alone, without rate limit or logging: what `answer` would reply.
+
+        `redacted_before`: credential kinds removed from `question` before it got here.
+        """
         bounded = bound_input(question, limit=self.settings.max_input_chars)
         redaction = redact_secrets(bounded.text)
+        kinds = tuple(sorted({*redaction.kinds, *redacted_before}))
         notes: list[str] = []
-        if redaction.kinds:
-            notes.append(messages.SECRET_FOUND.format(kinds=", ".join(k.replace("_", " ") for k in redaction.kinds)))
+        if kinds:
+            notes.append(messages.SECRET_FOUND.format(kinds=describe_kinds(kinds)))
         if bounded.truncated:
             notes.append(messages.INPUT_TRUNCATED.format(limit=self.settings.max_input_chars))
-        base = dict(question=redaction.text, private_notes=tuple(notes), redacted_kinds=redaction.kinds)
+        base = dict(question=redaction.text, private_notes=tuple(notes), redacted_kinds=kinds)
 
         if not is_meaningful(redaction.text):
             return Reply(ReplyKind.UNKNOWN, message=messages.EMPTY_QUESTION, **base)
@@ -215,14 +242,13 @@ class Service:
 
     # ------------------------------------------------------------------ feedback and reports
 
-    async def record_feedback(self, *, question_id: int | None, faq_id: str | None, user_id: str | None,
-                              helpful: bool) -> bool:
-        """Store a 'helpful?' vote; False when there is no storage to keep it in."""
+    async def record_feedback(self, *, question_id: int | None, user_id: str | None, helpful: bool) -> bool:
+        """Store one person's 'helpful?' vote (a second click changes it); False when it names no logged
+        question or there is no storage to keep it in."""
         if self.storage is None:
             return False
-        await self.storage.questions.record_feedback(question_id=question_id, faq_id=faq_id, user_id=user_id,
-                                                     helpful=helpful)
-        return True
+        return await self.storage.questions.record_feedback(question_id=question_id, user_id=user_id,
+                                                            helpful=helpful)
 
     async def popular_entries(self, *, days: int, limit: int = 5) -> list[tuple[Any, int]]:
         """(entry, times answered) for the most answered entries that still exist."""

@@ -3,7 +3,8 @@
 `deliver(message)` sends one `Outgoing` (public post, ephemeral, or DM) paced per channel; the
 other methods wrap the few calls the listeners need. Retries of 429 / 5xx / connection errors are
 the client's retry handlers' job (`make_client`); what still fails comes back as a failed `Sent`,
-logged with the call and Slack's error code only (never message text).
+logged with the call and Slack's error code only (never message text), and counted in
+`sigsec_slack_api_errors_total{method}`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.logs import log_event
+from bot.metrics import Metrics
 
 log = logging.getLogger("sigsec.slack")
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -61,6 +63,19 @@ class Sent:
     ok: bool
     response: Any = None
     error: str | None = None  # Slack's error code or the exception type
+    retryable: bool = False  # 429, 5xx, timeouts, connection errors: worth trying again later
+    retry_after: float | None = None  # seconds, when Slack said (Retry-After)
+
+
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout"})
+
+
+def _seconds(raw: Any) -> float | None:
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 class DeliveryError(Exception):
@@ -70,9 +85,10 @@ class DeliveryError(Exception):
 class SlackGateway:
     """Paced, logged Web API calls for one running app."""
 
-    def __init__(self, client: AsyncWebClient, *, pace_seconds: float = 1.0) -> None:
+    def __init__(self, client: AsyncWebClient, *, pace_seconds: float = 1.0, metrics: Metrics | None = None) -> None:
         self.client = client
         self.pacer = Pacer(pace_seconds)
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def call(self, what: str, action: Callable[[], Awaitable[Any]], *, pace: str | None = None) -> Sent:
         """Await one Web API call; a failure is logged and returned, never raised."""
@@ -85,12 +101,18 @@ class SlackGateway:
             error = (exc.response.get("error") if exc.response is not None else None) or "unknown"
             log_event(log, "slack_call_failed", call=what, error=error,
                       status=getattr(exc.response, "status_code", None))
-            return Sent(False, error=error)
+            self.metrics.slack_api_error(what)
+            status = getattr(exc.response, "status_code", None) or 0
+            headers = getattr(exc.response, "headers", None) or {}
+            retry_after = _seconds(headers.get("Retry-After") or headers.get("retry-after"))
+            return Sent(False, error=error, retryable=status == 429 or status >= 500 or error in TRANSIENT_ERRORS,
+                        retry_after=retry_after)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed reply must never crash the app
             log_event(log, "slack_call_failed", call=what, error=type(exc).__name__)
-            return Sent(False, error=type(exc).__name__)
+            self.metrics.slack_api_error(what)
+            return Sent(False, error=type(exc).__name__, retryable=True)  # timeouts, resets, refused connections
 
     async def deliver(self, message: Outgoing) -> Sent:
         """Send one message (paced per channel when public)."""

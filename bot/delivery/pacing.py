@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 
 class Pacer:
-    """An asyncio lock and a timestamp per key (channel)."""
+    """A reserved next-slot time per key (channel); slow calls never hold up the next reservation."""
 
     def __init__(self, interval: float = 1.0, *, max_keys: int = 10_000) -> None:
         self.interval = interval
@@ -19,18 +19,18 @@ class Pacer:
 
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
+        """Wait for this key's next free slot; the lock is held only to reserve it, never across the call."""
         lock = self._locks.get(key)
         if lock is None:
             self._prune()
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            wait = self._last.get(key, float("-inf")) + self.interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            try:
-                yield
-            finally:
-                self._last[key] = time.monotonic()
+            start = max(time.monotonic(), self._last.get(key, float("-inf")) + self.interval)
+            self._last[key] = start
+        wait = start - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        yield
 
     def _prune(self) -> None:
         if len(self._locks) < self.max_keys:

@@ -18,16 +18,25 @@ class TaskSupervisor:
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.closing = False
+        self._started: dict[asyncio.Task[Any], float] = {}  # task -> time.monotonic() at spawn
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run slow work after the ack; tracked so shutdown can wait for it; failures are logged."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self.tasks.add(task)
+        self._started[task] = time.monotonic()
         task.add_done_callback(self._done)
         return task
 
+    def backlog(self) -> tuple[int, float]:
+        """(unfinished tasks, age in seconds of the oldest; 0 when none): the inbox metrics."""
+        if not self._started:
+            return 0, 0.0
+        return len(self._started), max(0.0, time.monotonic() - min(self._started.values()))
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
+        self._started.pop(task, None)
         if not task.cancelled() and (exc := task.exception()) is not None:
             log_event(log, "handler_failed", task=task.get_name().split(":")[0], error=type(exc).__name__)
 

@@ -34,6 +34,8 @@ class Report:
     kinds: dict[str, int]  # questions per kind in the window
     low_confidence: float
     titles: dict[str, str] = field(default_factory=dict)  # faq id -> its question, for display
+    # Events the bot accepted but could not answer for good: (event kind, reason); never their text.
+    undelivered: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total_questions(self) -> int:
@@ -79,6 +81,7 @@ async def build_report(
     top_answered = await storage.questions.popular_entries(days=days, limit=top, now=now)
     worst = await storage.questions.worst_rated(since=since, until=now, limit=top)
     stale = stale_entries(knowledge, stale_days=stale_days, today=now.date())
+    undelivered = [(kind, reason or "unknown") for _key, kind, reason in await storage.inbox.failed(since=since)]
     return Report(
         days=days,
         generated_at=now,
@@ -93,4 +96,5 @@ async def build_report(
         kinds=kinds,
         low_confidence=low_confidence,
         titles={entry.id: entry.question for entry in knowledge.entries},
+        undelivered=undelivered,
     )

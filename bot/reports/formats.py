@@ -49,6 +49,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "total_questions": report.total_questions,
         "kinds": dict(sorted(report.kinds.items())),
         "private_redirected": report.private_count,
+        "undelivered": [{"kind": kind, "reason": reason} for kind, reason in report.undelivered],
         "low_confidence_threshold": report.low_confidence,
         "gap_groups": report.gap_groups,
         "gaps": [
@@ -93,6 +94,8 @@ def _render_text(report: Report) -> str:
         f"SIG Security question report: last {report.days} days "
         f"({_day(report.since)} to {_day(report.generated_at)}, generated {_iso(report.generated_at)})",
         f"{report.total_questions} questions; {_private_line(report)}.",
+        *([f"{len(report.undelivered)} accepted event(s) could not be answered: "
+           + "; ".join(f"{kind} ({reason})" for kind, reason in report.undelivered[:10])] if report.undelivered else []),
         "",
         f"Gaps ({report.gap_groups} groups{f', top {len(report.gaps)} shown' if report.gap_groups > len(report.gaps) else ''}):",
     ]

@@ -46,10 +46,14 @@ class GroupCommit:
     async def _run(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
         try:
             results = await self._write([item for item, _ in batch])
-        except Exception as exc:  # every caller of the batch sees the failure
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:
+            if len(batch) == 1:
+                if not batch[0][1].done():
+                    batch[0][1].set_exception(exc)
+                return
+            # One bad row must not sink the others: write them one by one, each caller gets its own outcome.
+            for item, future in batch:
+                await self._run([(item, future)])
             return
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():

@@ -98,12 +98,14 @@ async def upgrade_database(url: str, *, connect_args: Mapping[str, Any] | None =
         await engine.dispose()
 
 
-def insert_ignore(table: Table, index_elements: list[str], dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for `dialect`."""
+def insert_ignore(table: Table, index_elements: list[str], dialect: str, *, update: tuple[str, ...] = ()) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for `dialect` (or DO UPDATE of the `update` columns)."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=index_elements)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table)
+    if update:
+        return statement.on_conflict_do_update(index_elements=index_elements,
+                                               set_={name: statement.excluded[name] for name in update})
+    return statement.on_conflict_do_nothing(index_elements=index_elements)

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.reply import AskContext, Reply, ReplyKind
 from bot.storage.batching import GroupCommit
-from bot.storage.engine import Clock
-from bot.storage.schema import feedback, processed_events, questions, suggestion_picks
+from bot.storage.engine import Clock, insert_ignore
+from bot.storage.values import clean_text
+from bot.storage.schema import feedback, processed_events, questions, rate_hits, suggestion_picks
 
 OFF_TOPIC_KIND = "off_topic"  # stored kind of an UNKNOWN reply to a non-security message
 GAP_KINDS = (ReplyKind.UNKNOWN.value, ReplyKind.ROUTED.value)
@@ -71,26 +72,30 @@ class QuestionLog:
                 route_id=reply.route_id,
                 suggestion_ids=",".join(reply.suggestion_ids) or None,
             )
-        return await self._log_batch.submit(row)
+        return await self._log_batch.submit(clean_text(row))
 
-    async def record_feedback(
-        self, *, question_id: int | None, faq_id: str | None, user_id: str | None, helpful: bool
-    ) -> None:
-        """A 'helpful?' vote; `question_id` may be unknown (e.g. the question was purged)."""
+    async def record_feedback(self, *, question_id: int | None, user_id: str | None, helpful: bool) -> bool:
+        """One person's vote on one answered question; a second click changes it.
+
+        False (nothing stored) when the question does not exist (never logged, or purged). The entry
+        voted on is the one the question log says was answered, never what the button claimed.
+        """
+        if question_id is None:
+            return False
         async with self._engine.begin() as connection:
-            if question_id is not None:  # tolerate votes on purged questions
-                exists = await connection.execute(select(questions.c.id).where(questions.c.id == question_id))
-                if exists.first() is None:
-                    question_id = None
-            await connection.execute(
-                insert(feedback).values(
-                    question_id=question_id,
-                    faq_id=faq_id,
-                    user_hash=self._user_key(user_id),
-                    helpful=bool(helpful),
-                    created_at=self._clock(),
-                )
-            )
+            found = (await connection.execute(
+                select(questions.c.faq_id).where(questions.c.id == question_id))).first()
+            if found is None:
+                return False
+            row = dict(question_id=question_id, faq_id=found.faq_id, user_hash=self._user_key(user_id),
+                       helpful=bool(helpful), created_at=self._clock())
+            if row["user_hash"] is None:  # no person to count once: a plain insert
+                await connection.execute(insert(feedback).values(**row))
+                return True
+            upsert = insert_ignore(feedback, ["question_id", "user_hash"], self._engine.dialect.name, update=(
+                "helpful", "created_at"))
+            await connection.execute(upsert.values(**row))
+        return True
 
     async def record_suggestion_pick(self, *, question_id: int, faq_id: str) -> None:
         """The asker chose one of the 'did you mean' entries (ignored if the question is gone)."""
@@ -148,6 +153,20 @@ class QuestionLog:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(statement)).all()
         return [(str(faq_id), int(n)) for faq_id, n in rows]
+
+    async def allow_question(self, user_id: str, *, per_minute: int) -> bool:
+        """The per-user rate limit shared by every replica: record this question unless the user is over it."""
+        user = self._user_key(user_id)
+        now = self._clock()
+        window = now - dt.timedelta(seconds=60)
+        async with self._engine.begin() as connection:
+            recent = (await connection.execute(select(func.count()).select_from(rate_hits).where(
+                rate_hits.c.user_hash == user, rate_hits.c.at > window))).scalar_one()
+            if recent >= per_minute:
+                return False
+            await connection.execute(insert(rate_hits).values(user_hash=user, at=now))
+            await connection.execute(delete(rate_hits).where(rate_hits.c.user_hash == user, rate_hits.c.at <= window))
+        return True
 
     async def gap_rows(self, *, since: dt.datetime, until: dt.datetime, low_confidence: float) -> list[GapRow]:
         """Questions the FAQ served badly in the window, each with its reason."""

@@ -1,4 +1,4 @@
-"""Tables of the question log, event claims and the welcome registry.
+"""Tables of the question log, event claims, the welcome registry and the readiness write probe.
 
 Keep in step with bot/storage/migrations/versions/ (tests compare the two on both dialects).
 """
@@ -72,6 +72,7 @@ feedback = Table(
     Index("ix_feedback_created_at", "created_at"),
     Index("ix_feedback_faq_id", "faq_id"),
     Index("ix_feedback_question_id", "question_id"),
+    Index("ux_feedback_question_user", "question_id", "user_hash", unique=True),  # one vote per person
 )
 
 suggestion_picks = Table(
@@ -102,4 +103,45 @@ welcomed_users = Table(
     Column("welcomed_at", UTCDateTime(), nullable=False),
 )
 
-ALL_TABLES = (questions, feedback, suggestion_picks, processed_events, welcomed_users)
+# /readyz writes one row per replica (its host name) to prove the database takes writes.
+readiness_probes = Table(
+    "readiness_probes",
+    metadata,
+    Column("replica", String(255), primary_key=True),
+    Column("probed_at", UTCDateTime(), nullable=False),
+)
+
+# The durable inbox (bot/storage/inbox.py): accepted Slack events until Slack accepted every reply.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("event_key", String(255), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # the event, redacted
+    Column("state", String(16), nullable=False),  # pending | processing | done | failed
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("not_before", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_expires", UTCDateTime()),
+    Column("outbox", Text),  # the rendered replies (JSON), once decided
+    Column("sent", Integer, nullable=False),  # how many of them Slack accepted
+    Column("finished_at", UTCDateTime()),
+    Column("last_error", String(200)),
+    Index("ix_inbox_state_not_before", "state", "not_before"),
+    Index("ix_inbox_received_at", "received_at"),
+)
+
+# The per-user rate limit, shared by every replica.
+rate_hits = Table(
+    "rate_hits",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("user_hash", String(128), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_rate_hits_user_hash_at", "user_hash", "at"),
+)
+
+ALL_TABLES = (questions, feedback, suggestion_picks, processed_events, welcomed_users, readiness_probes, inbox,
+              rate_hits)

@@ -16,6 +16,10 @@ test pushes and records the client's acks:
     await mock.wait_connected()
     envelope_id = await mock.push(events_api_envelope(body))
     ack = await mock.wait_for_ack(envelope_id)
+
+Outages: `await mock.drop_sockets()` closes every open connection from Slack's side;
+`mock.refuse_sockets = True` answers new websocket upgrades with 503 (apps.connections.open still
+works); `mock.answer_pings = False` leaves the client's pings unanswered (a silently dead link).
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ class MockSlack:
         self.rate_limit_next = 0  # answer the next N API calls with 429
         self.retry_after = 1
         self.fail_next: dict[str, str] = {}  # method -> Slack error to return once
+        self.delay: dict[str, float] = {}  # method -> seconds each call takes (a slow Slack)
+        self.outages: dict[str, tuple[float, int]] = {}  # method -> (until time.monotonic(), HTTP status)
+        self.accepted: list[Call] = []  # calls answered ok, recorded when the answer is sent
         self._ts = itertools.count(1)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -81,6 +88,9 @@ class MockSlack:
         self.sockets: list[web.WebSocketResponse] = []  # open websocket connections, oldest first
         self.socket_connects = 0  # how many websocket connections were ever accepted
         self.acks: list[dict[str, Any]] = []  # what the client sent back over the websocket, in order
+        self.refuse_sockets = False  # True: websocket upgrades get HTTP 503 (Slack's edge down)
+        self.answer_pings = True  # False: pings go unanswered (a half-open connection)
+        self.refused_at: list[float] = []  # time.monotonic() of each upgrade refused while refuse_sockets was set
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -201,7 +211,21 @@ class MockSlack:
             return web.json_response({"ok": False, "error": "not_authed"})
         if error := self.fail_next.pop(method, None):
             return web.json_response({"ok": False, "error": error})
-        return web.json_response(self._answer(method, body))
+        until, status = self.outages.get(method, (0.0, 0))
+        if time.monotonic() < until:
+            return web.json_response({"ok": False, "error": "internal_error"}, status=status,
+                                     headers={"Retry-After": "1"} if status == 429 else None)
+        if wait := self.delay.get(method):
+            await asyncio.sleep(wait)
+        answer = self._answer(method, body)
+        if answer.get("ok"):
+            self.accepted.append(Call(method, body, dict(request.headers), path=request.path))
+            self._changed.set()
+        return web.json_response(answer)
+
+    def outage(self, method: str, seconds: float, status: int = 500) -> None:
+        """Answer `method` with HTTP `status` (500, 503, 429 with Retry-After: 1) for `seconds` from now."""
+        self.outages[method] = (time.monotonic() + seconds, status)
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -248,10 +272,15 @@ class MockSlack:
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """One Socket Mode connection: hello first, then record every text frame the client sends.
 
-        autoping answers the SDK's `sdk-ping-pong:<time>` pings with pongs carrying the same data,
-        which is what keeps the client from declaring the connection stale.
+        Pings (the SDK's `sdk-ping-pong:<time>` and aiohttp's heartbeat) are answered with pongs
+        carrying the same data while `answer_pings` is set: that keeps the client from declaring the
+        connection stale.
         """
-        ws = web.WebSocketResponse(autoping=True)
+        if self.refuse_sockets:
+            self.refused_at.append(time.monotonic())
+            self._changed.set()
+            return web.Response(status=503, text="service unavailable")  # type: ignore[return-value]
+        ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
         self.sockets.append(ws)
         self.socket_connects += 1
@@ -262,6 +291,10 @@ class MockSlack:
                                 "connection_info": {"app_id": "A0001"}})
             self._changed.set()
             async for message in ws:
+                if message.type == WSMsgType.PING:
+                    if self.answer_pings:
+                        await ws.pong(message.data)
+                    continue
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
@@ -295,6 +328,11 @@ class MockSlack:
         """Wait until at least `connects` websocket connections were accepted and one is open; the newest."""
         return await self._until(lambda: self.socket_connects >= connects and self.sockets and self.sockets[-1],
                                  f"{connects} Socket Mode connection(s)", timeout)
+
+    async def drop_sockets(self) -> None:
+        """Close every open Socket Mode connection from Slack's side (a network blip, a Slack restart)."""
+        for ws in list(self.sockets):
+            await ws.close()
 
     async def push(self, envelope: dict[str, Any]) -> str:
         """Send one envelope down the newest open connection; returns its envelope_id."""

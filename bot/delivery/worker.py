@@ -1,0 +1,208 @@
+"""The inbox worker: leases accepted events, works them, sends their replies, and never drops one.
+
+    listener: inbox.enqueue(event) before the 2xx  ->  worker.wake()
+    worker:   lease (owner, expiry) -> decide and render once (kept in the row's outbox) -> send each
+              reply not yet sent -> done;  heartbeats keep live leases;  an expired lease (a crashed
+              process) is leased again by any replica
+    Slack 429 / 5xx / timeouts: retried with backoff and jitter (Retry-After honoured) for up to
+    `retry_for` seconds from receipt, then `failed` with the reason; other Slack errors fail at once.
+    A reply later than `late_after` seconds starts with a short apology.
+    stop(grace): no new leases; what does not finish in the grace period is handed back (pending).
+
+At most `capacity` events are worked at once (backpressure): the rest wait in the inbox, so memory
+stays bounded under any backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import socket
+import time
+import uuid
+from dataclasses import asdict, replace
+from typing import Awaitable, Callable
+
+from bot.core import messages as M
+from bot.delivery.gateway import Outgoing, Sent
+from bot.logs import log_event
+from bot.storage.inbox import Inbox, InboxItem
+
+log = logging.getLogger("sigsec.inbox")
+
+Process = Callable[[InboxItem], Awaitable[list[Outgoing]]]
+Send = Callable[[Outgoing], Awaitable[Sent]]
+
+
+def worker_id() -> str:
+    """This process's lease owner name: host, pid and a random suffix (unique across restarts)."""
+    return f"{socket.gethostname()[:32]}-{uuid.uuid4().hex[:8]}"
+
+
+def with_apology(message: Outgoing) -> Outgoing:
+    """The same reply, starting with a sentence that says it is late."""
+    blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": M.LATE_REPLY}]}, *(message.blocks or [])]
+    return replace(message, text=f"{M.LATE_REPLY} {message.text}", blocks=blocks)
+
+
+class InboxWorker:
+    """Works the inbox for one process."""
+
+    def __init__(self, inbox: Inbox, process: Process, send: Send, *, owner: str | None = None,
+                 capacity: int = 32, lease_seconds: float = 30.0, poll_seconds: float = 1.0,
+                 retry_for: float = 600.0, late_after: float = 900.0, backoff_base: float = 1.0,
+                 backoff_cap: float = 60.0, on_delivered: Callable[[InboxItem], None] | None = None) -> None:
+        self.inbox = inbox
+        self.process = process
+        self.send = send
+        self.owner = owner or worker_id()
+        self.capacity = capacity
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.retry_for = retry_for
+        self.late_after = late_after
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.on_delivered = on_delivered  # called once Slack accepted every reply of an event (metrics)
+        self._depth: tuple[int, dt.datetime | None] = (0, None)
+        self.active: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._idle = False
+        self._loops: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._loops = [asyncio.create_task(self._lease_loop(), name="inbox-lease"),
+                       asyncio.create_task(self._heartbeat_loop(), name="inbox-heartbeat")]
+
+    def wake(self) -> None:
+        """Something was enqueued: lease now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self, grace: float = 10.0) -> int:
+        """Finish the accepted work that fits in `grace` seconds (the server takes no new events by now),
+        then stop leasing and hand the rest back. Returns how many events were handed back."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        self._idle = False
+        while loop.time() < deadline and not (self._idle and not self.active):
+            self._wake.set()
+            await asyncio.sleep(0.05)
+        self._stopping = True
+        self._wake.set()
+        if self.active:
+            await asyncio.wait(set(self.active.values()), timeout=max(0.0, deadline - loop.time()))
+        left = {item_id: task for item_id, task in self.active.items() if not task.done()}
+        for task in left.values():
+            task.cancel()
+        await asyncio.gather(*left.values(), return_exceptions=True)
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        try:
+            await self.inbox.release(self.owner, list(left))
+        except Exception as exc:  # noqa: BLE001 - their leases expire and another replica takes them
+            log_event(log, "inbox_release_failed", error=type(exc).__name__, events=len(left))
+        if left:
+            log_event(log, "inbox_handed_back", events=len(left))
+        return len(left)
+
+    # ------------------------------------------------------------------ loops
+
+    async def _lease_loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()  # before leasing: a wake() during the lease must not be lost
+            free = self.capacity - len(self.active)
+            items: list[InboxItem] = []
+            if free > 0:
+                try:
+                    items = await self.inbox.lease(self.owner, limit=free, lease_seconds=self.lease_seconds)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - database away: the events wait in it, try again
+                    log_event(log, "inbox_lease_failed", level=logging.WARNING, error=type(exc).__name__)
+            for item in items:
+                self.active[item.id] = asyncio.create_task(self._work(item), name=f"inbox:{item.kind}")
+            self._idle = free > 0 and not items  # nothing due was left to lease
+            await self._refresh_depth()
+            if len(items) < free or free <= 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _refresh_depth(self) -> None:
+        try:
+            self._depth = await self.inbox.depth()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a gauge, nothing more
+            pass
+
+    def backlog(self) -> tuple[int, float]:
+        """(accepted events not finished, age in seconds of the oldest), as of the last lease pass."""
+        count, oldest = self._depth
+        age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None and count else 0.0
+        return count, max(age, 0.0)
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await self.inbox.heartbeat(self.owner, list(self.active), lease_seconds=self.lease_seconds)
+            except Exception as exc:  # noqa: BLE001 - a missed beat only risks a takeover, never a loss
+                log_event(log, "inbox_heartbeat_failed", level=logging.WARNING, error=type(exc).__name__)
+
+    # ------------------------------------------------------------------ one event
+
+    async def _work(self, item: InboxItem) -> None:
+        try:
+            await self._deliver(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug or an outage while working it: retry, then fail
+            await self._retry_or_fail(item, f"{type(exc).__name__}", retry_after=None, permanent=False)
+        finally:
+            self.active.pop(item.id, None)
+            if not self._stopping:
+                self._wake.set()
+
+    async def _deliver(self, item: InboxItem) -> None:
+        if item.outbox is None:
+            outgoing = await self.process(item)
+            await self.inbox.save_outbox(item.id, self.owner, [asdict(message) for message in outgoing])
+        else:
+            outgoing = [Outgoing(**message) for message in item.outbox]
+        late = time.time() - item.received_at.timestamp() > self.late_after
+        for index in range(item.sent, len(outgoing)):
+            message = with_apology(outgoing[index]) if late and index == item.sent == 0 else outgoing[index]
+            sent = await self.send(message)
+            if not sent.ok:
+                await self._retry_or_fail(item, sent.error or "unknown", retry_after=sent.retry_after,
+                                          permanent=not sent.retryable)
+                return
+            await self.inbox.mark_sent(item.id, self.owner, index + 1)
+        await self.inbox.complete(item.id, self.owner)
+        if outgoing and self.on_delivered is not None:
+            self.on_delivered(item)
+
+    async def _retry_or_fail(self, item: InboxItem, error: str, *, retry_after: float | None,
+                             permanent: bool) -> None:
+        age = time.time() - item.received_at.timestamp()
+        delay = retry_after if retry_after is not None else min(
+            self.backoff_cap, self.backoff_base * 2 ** max(item.attempts - 1, 0)) * random.uniform(0.5, 1.5)
+        if permanent or age + delay > self.retry_for:
+            reason = error if permanent else f"gave up after {int(age)} s: {error}"
+            await self.inbox.fail(item.id, self.owner, error=reason)
+            log_event(log, "inbox_failed", level=logging.ERROR, kind=item.kind, reason=reason[:120])
+            return
+        await self.inbox.retry_later(item.id, self.owner, delay=delay, error=error)
+        log_event(log, "inbox_retry", kind=item.kind, error=error[:80], delay_s=round(delay, 2),
+                  attempt=item.attempts)
+
+
+__all__ = ["InboxWorker", "with_apology", "worker_id"]

@@ -1,0 +1,143 @@
+"""The durable inbox: every accepted Slack event, stored (redacted) before Slack gets its 2xx.
+
+A row is `pending` until a worker leases it (`processing`, with an owner and an expiry a heartbeat
+keeps moving), then `done` once Slack accepted every reply, or `failed` with its reason when it
+failed for good. An expired lease (its process died) is leased again by any replica; PostgreSQL
+uses FOR UPDATE SKIP LOCKED so replicas never take the same row. The rendered replies are kept in
+`outbox` with how many were `sent`, so a retry or a takeover never posts one twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.engine import Clock, insert_ignore
+from bot.storage.values import clean_text
+from bot.storage.schema import inbox
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One leased event."""
+
+    id: int
+    event_key: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    received_at: dt.datetime
+    outbox: list[dict[str, Any]] | None
+    sent: int
+
+
+class Inbox:
+    """Queries of the inbox table."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
+        self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._clock = clock
+        self._dialect = engine.dialect.name
+        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.id)
+
+    async def enqueue(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Store one event; False when this key is already in the inbox (a Slack retry)."""
+        now = self._clock()
+        row = dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
+                   attempts=0, received_at=now, not_before=now, sent=0)
+        async with self._autocommit.connect() as connection:
+            return (await connection.execute(self._insert, row)).first() is not None
+
+    async def lease(self, owner: str, *, limit: int, lease_seconds: float) -> list[InboxItem]:
+        """Take up to `limit` due rows: pending ones, and processing ones whose lease expired."""
+        now = self._clock()
+        due = or_(and_(inbox.c.state == "pending", inbox.c.not_before <= now),
+                  and_(inbox.c.state == "processing", inbox.c.lease_expires < now))
+        chosen = select(inbox.c.id).where(due).order_by(inbox.c.id).limit(limit)
+        if self._dialect == "postgresql":
+            chosen = chosen.with_for_update(skip_locked=True)
+        statement = (
+            update(inbox)
+            .where(inbox.c.id.in_(chosen.scalar_subquery()))
+            .values(state="processing", lease_owner=owner, attempts=inbox.c.attempts + 1,
+                    lease_expires=now + dt.timedelta(seconds=lease_seconds))
+            .returning(inbox.c.id, inbox.c.event_key, inbox.c.kind, inbox.c.payload, inbox.c.attempts,
+                       inbox.c.received_at, inbox.c.outbox, inbox.c.sent)
+        )
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(statement)).all()
+        items = [InboxItem(r.id, r.event_key, r.kind, json.loads(r.payload), r.attempts, r.received_at,
+                           json.loads(r.outbox) if r.outbox else None, r.sent) for r in rows]
+        return sorted(items, key=lambda item: item.id)
+
+    async def heartbeat(self, owner: str, ids: list[int], *, lease_seconds: float) -> None:
+        """Extend this owner's leases on `ids`."""
+        if not ids:
+            return
+        statement = (update(inbox).where(inbox.c.id.in_(ids), inbox.c.lease_owner == owner,
+                                         inbox.c.state == "processing")
+                     .values(lease_expires=self._clock() + dt.timedelta(seconds=lease_seconds)))
+        async with self._autocommit.connect() as connection:
+            await connection.execute(statement)
+
+    async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]]) -> None:
+        """The rendered replies, kept so a retry sends the same ones."""
+        await self._update(item_id, owner, outbox=json.dumps(clean_text(messages)))
+
+    async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
+        await self._update(item_id, owner, sent=sent)
+
+    async def complete(self, item_id: int, owner: str) -> None:
+        await self._update(item_id, owner, state="done", finished_at=self._clock(), lease_owner=None,
+                           lease_expires=None)
+
+    async def retry_later(self, item_id: int, owner: str, *, delay: float, error: str) -> None:
+        """Back to pending, due after `delay` seconds."""
+        await self._update(item_id, owner, state="pending", lease_owner=None, lease_expires=None,
+                           not_before=self._clock() + dt.timedelta(seconds=delay), last_error=error[:200])
+
+    async def fail(self, item_id: int, owner: str, *, error: str) -> None:
+        """Failed for good: kept with its reason for the maintainers' report."""
+        await self._update(item_id, owner, state="failed", finished_at=self._clock(), lease_owner=None,
+                           lease_expires=None, last_error=error[:200])
+
+    async def release(self, owner: str, ids: list[int]) -> None:
+        """Hand leased rows back (shutdown): pending again, due now, for the next replica or restart."""
+        if not ids:
+            return
+        statement = (update(inbox).where(inbox.c.id.in_(ids), inbox.c.lease_owner == owner,
+                                         inbox.c.state == "processing")
+                     .values(state="pending", lease_owner=None, lease_expires=None, not_before=self._clock(),
+                             attempts=inbox.c.attempts - 1))
+        async with self._autocommit.connect() as connection:
+            await connection.execute(statement)
+
+    async def _update(self, item_id: int, owner: str, **values: Any) -> None:
+        statement = update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
+        async with self._autocommit.connect() as connection:
+            await connection.execute(statement.values(**values), {"b_id": item_id, "b_owner": owner})
+
+    async def depth(self) -> tuple[int, dt.datetime | None]:
+        """(events not yet done or failed, when the oldest of them was received)."""
+        open_ = inbox.c.state.in_(("pending", "processing"))
+        async with self._engine.connect() as connection:
+            count, oldest = (await connection.execute(
+                select(func.count(), func.min(inbox.c.received_at)).where(open_))).one()
+        if isinstance(oldest, str):  # SQLite's min() of the stored text
+            oldest = dt.datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        return int(count), oldest
+
+    async def failed(self, *, since: dt.datetime) -> list[tuple[str, str, str | None]]:
+        """(event key, kind, reason) of events that failed for good since `since`."""
+        statement = (select(inbox.c.event_key, inbox.c.kind, inbox.c.last_error)
+                     .where(inbox.c.state == "failed", inbox.c.finished_at >= since).order_by(inbox.c.id))
+        async with self._engine.connect() as connection:
+            return [tuple(row) for row in (await connection.execute(statement)).all()]

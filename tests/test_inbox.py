@@ -1,0 +1,187 @@
+"""The durable inbox and its worker, on SQLite and PostgreSQL: nothing accepted is lost or sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from bot.delivery.gateway import Outgoing, Sent
+from bot.delivery.worker import InboxWorker
+from bot.storage.schema import inbox
+
+
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class FakeSlack:
+    """Records sends; answers with the scripted failures first."""
+
+    def __init__(self, failures: list[Sent] | None = None, delay: float = 0.0) -> None:
+        self.sent: list[Outgoing] = []
+        self.failures = list(failures or [])
+        self.delay = delay
+
+    async def send(self, message: Outgoing) -> Sent:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.failures:
+            return self.failures.pop(0)
+        self.sent.append(message)
+        return Sent(True)
+
+
+async def two_replies(item: Any) -> list[Outgoing]:
+    text = item.payload["text"]
+    return [Outgoing("C1", f"answer to {text}"), Outgoing("C1", f"note for {text}", ephemeral_to="U1")]
+
+
+async def states(store: Any) -> dict[str, str]:
+    from sqlalchemy import select
+
+    async with store.engine.connect() as connection:
+        return {k: s for k, s in (await connection.execute(select(inbox.c.event_key, inbox.c.state))).all()}
+
+
+async def settle(worker: InboxWorker, store: Any, want: int, timeout: float = 10.0) -> dict[str, str]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await states(store)
+        if sum(s in ("done", "failed") for s in found.values()) >= want or asyncio.get_running_loop().time() > deadline:
+            return found
+        worker.wake()
+        await asyncio.sleep(0.05)
+
+
+async def test_enqueue_is_idempotent_and_cleans_unstorable_text(store) -> None:
+    assert await store.inbox.enqueue("Ev1", "message", {"text": "bad \ud800 surrogate and \x00 nul"}) is True
+    assert await store.inbox.enqueue("Ev1", "message", {"text": "a Slack retry"}) is False
+    [item] = await store.inbox.lease("w1", limit=10, lease_seconds=30)
+    assert item.payload["text"] == "bad ? surrogate and  nul" and item.attempts == 1
+
+
+async def test_every_event_answered_once_with_a_burst_and_bounded_concurrency(store) -> None:
+    slack = FakeSlack(delay=0.01)
+    worker = InboxWorker(store.inbox, two_replies, slack.send, capacity=4, poll_seconds=0.05)
+    for n in range(30):
+        await store.inbox.enqueue(f"Ev{n}", "message", {"text": f"q{n}"})
+    worker.start()
+    peak = 0
+    for _ in range(200):
+        peak = max(peak, len(worker.active))
+        if sum(s == "done" for s in (await states(store)).values()) == 30:
+            break
+        await asyncio.sleep(0.02)
+    await worker.stop(1)
+    assert peak <= 4
+    texts = [m.text for m in slack.sent]
+    assert len(texts) == 60 and len(set(texts)) == 60  # every reply, none twice
+    assert set((await states(store)).values()) == {"done"}
+
+
+async def test_a_crashed_owner_is_taken_over_after_its_lease_without_resending(store) -> None:
+    clock = Clock()
+    store.inbox._clock = clock
+    await store.inbox.enqueue("EvCrash", "message", {"text": "q"})
+    [item] = await store.inbox.lease("dead-process", limit=1, lease_seconds=30)
+    # The dead process had decided and sent the first of two replies before it died.
+    await store.inbox.save_outbox(item.id, "dead-process", [
+        {"channel": "C1", "text": "first", "blocks": None, "thread_ts": None, "ephemeral_to": None},
+        {"channel": "C1", "text": "second", "blocks": None, "thread_ts": None, "ephemeral_to": "U1"}])
+    await store.inbox.mark_sent(item.id, "dead-process", 1)
+    assert await store.inbox.lease("other", limit=1, lease_seconds=30) == []  # lease still live
+    clock.now += dt.timedelta(seconds=31)
+    slack = FakeSlack()
+    processed: list[Any] = []
+
+    async def must_not_decide_again(item: Any) -> list[Outgoing]:
+        processed.append(item)
+        return []
+
+    worker = InboxWorker(store.inbox, must_not_decide_again, slack.send, poll_seconds=0.05)
+    worker.start()
+    found = await settle(worker, store, 1)
+    await worker.stop(1)
+    assert found == {"EvCrash": "done"} and processed == []
+    assert [m.text for m in slack.sent] == ["second"]  # only what was not sent yet
+
+
+async def test_slack_outages_are_retried_with_backoff_and_retry_after_then_delivered(store) -> None:
+    slack = FakeSlack([Sent(False, error="ratelimited", retryable=True, retry_after=0.2),
+                       Sent(False, error="internal_error", retryable=True),
+                       Sent(False, error="TimeoutError", retryable=True)])
+    worker = InboxWorker(store.inbox, two_replies, slack.send, poll_seconds=0.05, backoff_base=0.05)
+    await store.inbox.enqueue("EvRetry", "message", {"text": "q"})
+    worker.start()
+    found = await settle(worker, store, 1)
+    await worker.stop(1)
+    assert found == {"EvRetry": "done"}
+    assert [m.text for m in slack.sent] == ["answer to q", "note for q"]
+
+
+async def test_permanent_errors_and_exhausted_retries_fail_with_their_reason(store) -> None:
+    async def send(message: Outgoing) -> Sent:
+        if "answer to a" in message.text:
+            return Sent(False, error="channel_not_found")  # permanent
+        return Sent(False, error="internal_error", retryable=True)  # Slack down for longer than retry_for
+
+    worker = InboxWorker(store.inbox, two_replies, send, poll_seconds=0.05, backoff_base=0.05, retry_for=0.5)
+    await store.inbox.enqueue("EvGone", "message", {"text": "a"})
+    await store.inbox.enqueue("EvDown", "message", {"text": "b"})
+    worker.start()
+    found = await settle(worker, store, 2)
+    await worker.stop(1)
+    assert found == {"EvGone": "failed", "EvDown": "failed"}
+    reasons = {key: reason for key, _kind, reason in await store.inbox.failed(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))}
+    assert reasons["EvGone"] == "channel_not_found" and reasons["EvDown"].startswith("gave up after")
+
+
+async def test_shutdown_hands_unfinished_work_back_and_the_next_worker_finishes_it(store) -> None:
+    slow = FakeSlack(delay=5)
+    first = InboxWorker(store.inbox, two_replies, slow.send, poll_seconds=0.05)
+    for n in range(3):
+        await store.inbox.enqueue(f"EvStop{n}", "message", {"text": f"s{n}"})
+    first.start()
+    while len(first.active) < 3:
+        await asyncio.sleep(0.01)
+    assert await first.stop(grace=0.2) == 3
+    assert set((await states(store)).values()) == {"pending"}  # handed back, not done
+    fast = FakeSlack()
+    second = InboxWorker(store.inbox, two_replies, fast.send, poll_seconds=0.05)
+    second.start()
+    found = await settle(second, store, 3)
+    await second.stop(1)
+    assert set(found.values()) == {"done"} and len(fast.sent) == 6
+
+
+async def test_two_workers_never_lease_the_same_event(store) -> None:
+    for n in range(40):
+        await store.inbox.enqueue(f"EvPair{n}", "message", {"text": f"p{n}"})
+    leased = await asyncio.gather(store.inbox.lease("a", limit=25, lease_seconds=30),
+                                  store.inbox.lease("b", limit=25, lease_seconds=30))
+    ids = [item.id for batch in leased for item in batch]
+    assert len(ids) == len(set(ids)) == 40
+
+
+async def test_events_that_failed_for_good_show_in_the_maintainers_report(store) -> None:
+    from bot.core.knowledge import KnowledgeBase
+    from bot.reports import build_report, render_report
+
+    await store.inbox.enqueue("EvLost", "mention", {"text": "the asker's words"})
+    [item] = await store.inbox.lease("w", limit=1, lease_seconds=30)
+    await store.inbox.fail(item.id, "w", error="channel_not_found")
+    report = await build_report(store, knowledge=KnowledgeBase((), ()), days=7)
+    text = render_report(report, "text")
+    assert "1 accepted event(s) could not be answered: mention (channel_not_found)" in text
+    assert "asker's words" not in text
+    import json
+
+    assert json.loads(render_report(report, "json"))["undelivered"] == [{"kind": "mention",
+                                                                         "reason": "channel_not_found"}]
