@@ -58,6 +58,7 @@ async def serve(database_url: str, schema: str | None, api_url: str, knowledge: 
     configure_logging("WARNING")
     settings = load_settings({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url,
                               "PORT": "0", "DATABASE_URL": database_url, "RATE_LIMIT_PER_MINUTE": "1000000",
+                              "MATCHER": os.environ.get("MATCHER", "fused"),  # MATCHER=lexical: the lexical path
                               "KNOWLEDGE_DIR": str(knowledge), "ROUTING_FILE": str(routing)})
     connect_args = {"server_settings": {"search_path": schema}} if schema else None
     service = await Service.create(settings, storage=await open_storage(settings, connect_args=connect_args))

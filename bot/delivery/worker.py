@@ -32,6 +32,7 @@ from bot.storage.inbox import Inbox, InboxItem
 
 log = logging.getLogger("sigsec.inbox")
 
+DEPTH_REFRESH_S = 0.5  # the backlog gauge is refreshed after each lease batch and at least this often
 Process = Callable[[InboxItem], Awaitable[list[Outgoing]]]
 Send = Callable[[Outgoing], Awaitable[Sent]]
 
@@ -67,6 +68,8 @@ class InboxWorker:
         self.backoff_cap = backoff_cap
         self.on_delivered = on_delivered  # called once Slack accepted every reply of an event (metrics)
         self._depth: tuple[int, dt.datetime | None] = (0, None)
+        self._depth_due = 0.0
+        self._finished = False  # an event finished since the gauge was last refreshed
         self.active: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
@@ -114,6 +117,7 @@ class InboxWorker:
     # ------------------------------------------------------------------ loops
 
     async def _lease_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()  # before leasing: a wake() during the lease must not be lost
             free = self.capacity - len(self.active)
@@ -128,7 +132,10 @@ class InboxWorker:
             for item in items:
                 self.active[item.id] = asyncio.create_task(self._work(item), name=f"inbox:{item.kind}")
             self._idle = free > 0 and not items  # nothing due was left to lease
-            await self._refresh_depth()
+            if items or self._finished or loop.time() >= self._depth_due:
+                self._depth_due = loop.time() + DEPTH_REFRESH_S
+                self._finished = False
+                await self._refresh_depth()
             if len(items) < free or free <= 0:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
@@ -168,6 +175,7 @@ class InboxWorker:
             await self._retry_or_fail(item, f"{type(exc).__name__}", retry_after=None, permanent=False)
         finally:
             self.active.pop(item.id, None)
+            self._finished = True
             if not self._stopping:
                 self._wake.set()
 
@@ -185,8 +193,9 @@ class InboxWorker:
                 await self._retry_or_fail(item, sent.error or "unknown", retry_after=sent.retry_after,
                                           permanent=not sent.retryable)
                 return
-            await self.inbox.mark_sent(item.id, self.owner, index + 1)
-        await self.inbox.complete(item.id, self.owner)
+            if index + 1 < len(outgoing):  # the last one is recorded with `complete`
+                await self.inbox.mark_sent(item.id, self.owner, index + 1)
+        await self.inbox.complete(item.id, self.owner, sent=len(outgoing))
         if outgoing and self.on_delivered is not None:
             self.on_delivered(item)
 

@@ -73,6 +73,7 @@ class Storage:
 
     async def close(self) -> None:
         """Write what is pending, then close every connection."""
+        await self.inbox.drain()
         await self.claims.drain()
         await self.questions.drain()
         await self.engine.dispose()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.batching import GroupCommit
 from bot.storage.engine import Clock, insert_ignore
 from bot.storage.values import clean_text
 from bot.storage.schema import inbox
@@ -44,15 +45,43 @@ class Inbox:
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._clock = clock
         self._dialect = engine.dialect.name
-        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.id)
+        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.event_key)
+        self._set_outbox = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
+                            .values(outbox=bindparam("b_outbox")))
+        self._done = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
+                      .values(state="done", sent=bindparam("b_sent"), finished_at=bindparam("b_now"), lease_owner=None,
+                              lease_expires=None))
+        # Concurrent events share round trips: one statement per batch for the writes every event makes.
+        self._enqueue_batch = GroupCommit(self._insert_rows)
+        self._outbox_batch = GroupCommit(lambda rows: self._execute_many(self._set_outbox, rows))
+        self._done_batch = GroupCommit(lambda rows: self._execute_many(self._done, rows))
+
+    async def drain(self) -> None:
+        for batch in (self._enqueue_batch, self._outbox_batch, self._done_batch):
+            await batch.drain()
+
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[bool]:
+        unique = list({row["event_key"]: row for row in rows}.values())
+        async with self._autocommit.connect() as connection:
+            inserted = {r[0] for r in (await connection.execute(self._insert, unique)).all()}
+        first: set[str] = set()
+        wins = []
+        for row in rows:  # a Slack retry in the same batch as its original loses
+            wins.append(row["event_key"] in inserted and row["event_key"] not in first)
+            first.add(row["event_key"])
+        return wins
+
+    async def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> list[None]:
+        async with self._engine.begin() as connection:
+            await connection.execute(statement, rows)
+        return [None] * len(rows)
 
     async def enqueue(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store one event; False when this key is already in the inbox (a Slack retry)."""
         now = self._clock()
         row = dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
                    attempts=0, received_at=now, not_before=now, sent=0)
-        async with self._autocommit.connect() as connection:
-            return (await connection.execute(self._insert, row)).first() is not None
+        return await self._enqueue_batch.submit(row)
 
     async def lease(self, owner: str, *, limit: int, lease_seconds: float) -> list[InboxItem]:
         """Take up to `limit` due rows: pending ones, and processing ones whose lease expired."""
@@ -88,14 +117,14 @@ class Inbox:
 
     async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]]) -> None:
         """The rendered replies, kept so a retry sends the same ones."""
-        await self._update(item_id, owner, outbox=json.dumps(clean_text(messages)))
+        await self._outbox_batch.submit({"b_id": item_id, "b_owner": owner, "b_outbox": json.dumps(clean_text(messages))})
 
     async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
         await self._update(item_id, owner, sent=sent)
 
-    async def complete(self, item_id: int, owner: str) -> None:
-        await self._update(item_id, owner, state="done", finished_at=self._clock(), lease_owner=None,
-                           lease_expires=None)
+    async def complete(self, item_id: int, owner: str, *, sent: int) -> None:
+        """Slack accepted all `sent` replies: done."""
+        await self._done_batch.submit({"b_id": item_id, "b_owner": owner, "b_sent": sent, "b_now": self._clock()})
 
     async def retry_later(self, item_id: int, owner: str, *, delay: float, error: str) -> None:
         """Back to pending, due after `delay` seconds."""

@@ -38,9 +38,11 @@ class QuestionLog:
         self._user_key = user_key
         self._log_statement = insert(questions).returning(questions.c.id, sort_by_parameter_order=True)
         self._log_batch = GroupCommit(self._insert_questions)
+        self._rate_batch = GroupCommit(self._rate_hits)
 
     async def drain(self) -> None:
         await self._log_batch.drain()
+        await self._rate_batch.drain()
 
     async def _insert_questions(self, rows: list[dict[str, Any]]) -> list[int]:
         async with self._autocommit.connect() as connection:
@@ -122,6 +124,8 @@ class QuestionLog:
             update(feedback).where(feedback.c.question_id.in_(old_questions)).values(question_id=None),
             delete(questions).where(questions.c.asked_at < cutoff),
             delete(processed_events).where(processed_events.c.claimed_at < cutoff),
+            # Rate-limit hits matter for a minute; keep an hour (they hold hashed ids only).
+            delete(rate_hits).where(rate_hits.c.at < (now or self._clock()) - dt.timedelta(hours=1)),
         )
         deleted = 0
         async with self._engine.begin() as connection:
@@ -156,17 +160,29 @@ class QuestionLog:
 
     async def allow_question(self, user_id: str, *, per_minute: int) -> bool:
         """The per-user rate limit shared by every replica: record this question unless the user is over it."""
-        user = self._user_key(user_id)
-        now = self._clock()
-        window = now - dt.timedelta(seconds=60)
+        return await self._rate_batch.submit({"user_hash": self._user_key(user_id), "at": self._clock(),
+                                              "limit": per_minute})
+
+    async def _rate_hits(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """One batch of rate-limit checks: one count query and one insert for all of them."""
+        window = max(row["at"] for row in rows) - dt.timedelta(seconds=60)
+        users = {row["user_hash"] for row in rows}
         async with self._engine.begin() as connection:
-            recent = (await connection.execute(select(func.count()).select_from(rate_hits).where(
-                rate_hits.c.user_hash == user, rate_hits.c.at > window))).scalar_one()
-            if recent >= per_minute:
-                return False
-            await connection.execute(insert(rate_hits).values(user_hash=user, at=now))
-            await connection.execute(delete(rate_hits).where(rate_hits.c.user_hash == user, rate_hits.c.at <= window))
-        return True
+            counted = await connection.execute(
+                select(rate_hits.c.user_hash, func.count()).where(rate_hits.c.user_hash.in_(users),
+                                                                  rate_hits.c.at > window)
+                .group_by(rate_hits.c.user_hash))
+            counts = {user: int(n) for user, n in counted.all()}
+            allowed, hits = [], []
+            for row in rows:
+                seen = counts.get(row["user_hash"], 0)
+                allowed.append(seen < row["limit"])
+                if seen < row["limit"]:
+                    counts[row["user_hash"]] = seen + 1
+                    hits.append({"user_hash": row["user_hash"], "at": row["at"]})
+            if hits:
+                await connection.execute(insert(rate_hits), hits)
+        return allowed
 
     async def gap_rows(self, *, since: dt.datetime, until: dt.datetime, low_confidence: float) -> list[GapRow]:
         """Questions the FAQ served badly in the window, each with its reason."""
