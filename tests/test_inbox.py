@@ -185,3 +185,32 @@ async def test_events_that_failed_for_good_show_in_the_maintainers_report(store)
 
     assert json.loads(render_report(report, "json"))["undelivered"] == [{"kind": "mention",
                                                                          "reason": "channel_not_found"}]
+
+
+async def test_a_late_reply_starts_with_an_apology(store) -> None:
+    clock = Clock()
+    clock.now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)  # received twenty minutes ago
+    store.inbox._clock = clock
+    await store.inbox.enqueue("EvLate", "message", {"text": "q"})
+    store.inbox._clock = lambda: dt.datetime.now(dt.UTC)
+    slack = FakeSlack()
+    worker = InboxWorker(store.inbox, two_replies, slack.send, poll_seconds=0.05, late_after=15 * 60)
+    worker.start()
+    await settle(worker, store, 1)
+    await worker.stop(1)
+    first, second = slack.sent
+    assert first.text.startswith("_Sorry for the slow answer") and first.blocks[0]["type"] == "context"
+    assert not second.text.startswith("_Sorry")  # once, on the first reply only
+
+
+async def test_one_bad_row_does_not_sink_its_batch() -> None:
+    from bot.storage.batching import GroupCommit
+
+    async def write(rows: list[str]) -> list[str]:
+        if "poison" in rows:
+            raise ValueError("cannot store this row")
+        return [row.upper() for row in rows]
+
+    batch = GroupCommit(write, delay=0.01)
+    results = await asyncio.gather(*(batch.submit(row) for row in ("a", "poison", "b")), return_exceptions=True)
+    assert results[0] == "A" and results[2] == "B" and isinstance(results[1], ValueError)
