@@ -53,14 +53,21 @@ async def main() -> None:
            "SLACK_API_URL": mock.api_url, "PORT": "0", "HOST": "127.0.0.1", "MATCHER": args.matcher,
            "DATABASE_URL": f"sqlite+aiosqlite:///{work / 'backlog.db'}", "RATE_LIMIT_PER_MINUTE": "1000000",
            "USER_ID_SALT": "bench-salt-0123456789", "LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL_OVERRIDE", None)
     app = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env={**env, "LOG_LEVEL": "INFO"},
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     port = 0
-    for line in app.stderr:  # type: ignore[union-attr]
+    seen = []
+    loop = asyncio.get_running_loop()
+    while line := await loop.run_in_executor(None, app.stderr.readline):  # type: ignore[union-attr]
+        seen.append(line)
         if '"started"' in line:
             port = json.loads(line)["port"]
             break
+    if not port:
+        raise SystemExit("the app did not start:\n" + "".join(seen[-25:]))
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in app.stderr], daemon=True).start()  # type: ignore[union-attr]
     try:
         await asyncio.sleep(1.0)
         idle = rss_mb(app.pid)
