@@ -270,3 +270,22 @@ async def test_postgres_stopped_and_started_loses_nothing(harness, throwaway_pos
     await asyncio.sleep(1.0)
     exactly_once(harness.answered(), accepted)
     assert await harness.logged_pg(throwaway_postgres.url) == 10
+
+
+async def test_two_replicas_with_slack_retries_to_either_answer_each_event_once(harness) -> None:
+    first, second = await harness.start(), await harness.start()
+    accepted = []
+    for i in range(20):  # each event to one replica, and Slack's retry of it to the other
+        accepted += await harness.send(first if i % 2 else second, 1, first=i)
+        await harness.send(second if i % 2 else first, 1, first=i)
+    assert len(accepted) == 20
+    await harness.until(lambda: len(harness.answered()) == 20, "every event answered")
+    # Then Slack slows down and one replica dies mid-burst: the other takes over its leases.
+    harness.mock.delay["chat.postMessage"] = 0.3
+    accepted += await harness.send(first, 20, first=100)
+    await harness.until(lambda: len(harness.answered()) >= 22, "the first replies of the burst")
+    first.kill(signal.SIGKILL)
+    await harness.until(lambda: len(harness.answered()) == 40, "the survivor finishing the dead one's work")
+    await asyncio.sleep(1.0)
+    exactly_once(harness.answered(), accepted)
+    assert harness.logged() == 40
