@@ -432,7 +432,7 @@ def _osv(cve_id: str, package: str, events: list[dict], vector: str | None = Non
         affected["severity"] = [{"type": "CVSS_V3", "score": vector}]
     doc = {"id": cve_id, "modified": "2099-01-01T00:00:00Z", "published": "2099-01-01T00:00:00Z",
            "summary": f"SYNTHETIC {cve_id}", "details": "made up", "affected": [affected],
-           "references": [{"type": "ADVISORY", "url": "https://github.com/kubernetes/kubernetes/issues/1"}]}
+           "references": [{"type": "ADVISORY", "url": "https://example.invalid/issues/1"}]}
     doc.update(extra)
     return doc
 
@@ -460,9 +460,9 @@ def test_build_script_on_synthetic_upstream_data(tmp_path, capsys):
         "version": "https://jsonfeed.org/version/1.1",
         "_kubernetes_io": {"updated_at": "2099-01-02T00:00:00Z"},
         "items": [
-            {"id": "CVE-2099-0201", "url": "https://github.com/kubernetes/kubernetes/issues/1", "status": "fixed",
+            {"id": "CVE-2099-0201", "url": "https://example.invalid/issues/1", "status": "fixed",
              "summary": "s", "date_published": "2099-01-01T00:00:00Z"},
-            {"id": "CVE-2099-0204, CVE-2099-0205", "url": "https://github.com/kubernetes/kubernetes/issues/5",
+            {"id": "CVE-2099-0204, CVE-2099-0205", "url": "https://example.invalid/issues/5",
              "summary": "SYNTHETIC pair", "date_published": "2099-01-03T00:00:00Z", "status": "open",
              "content_text": "CVSS Rating: [CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:N](https://x)"},
         ],
