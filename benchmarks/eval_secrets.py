@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -35,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from bot.safety.secrets import KINDS, redact_secrets  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_secrets import timed  # noqa: E402  (one timing helper for both benchmarks)
 from tests.support.fake_credentials import WRAPPERS, fake_message  # noqa: E402
 
 CORPORA = sorted((ROOT / "benchmarks" / "data").glob("*.yaml")) + [
@@ -146,18 +148,6 @@ def coverage(samples: int, detectors: dict[str, Detector]) -> dict[str, dict[str
     return table
 
 
-def timing(fn: Callable[[str], object], text: str, runs: int) -> dict[str, float]:
-    for _ in range(min(5, runs)):
-        fn(text)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter_ns()
-        fn(text)
-        samples.append((time.perf_counter_ns() - start) / 1e6)
-    samples.sort()
-    return {"p50": samples[len(samples) // 2], "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))]}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=30, help="generated messages per kind")
@@ -253,10 +243,10 @@ def main() -> int:
     speed: dict[str, dict[str, dict[str, float]]] = {}
     print(f"\nspeed per 4,000-character message, ms (p50 / p99 of {args.runs} runs)")
     for name, text in messages.items():
-        row = {"ours": timing(redact_secrets, text, args.runs * 5)}
+        row = {"ours": timed(redact_secrets, text, args.runs * 5)}
         if ds_adhoc is not None:
-            row["ds_plugins"] = timing(ds_adhoc.values_plugins, text, args.runs)
-            row["ds_scan_line"] = timing(ds_adhoc.values_scan_line, text, max(10, args.runs // 3))
+            row["ds_plugins"] = timed(ds_adhoc.values_plugins, text, args.runs)
+            row["ds_scan_line"] = timed(ds_adhoc.values_scan_line, text, max(10, args.runs // 3))
         speed[name] = row
         print(f"  {name:13} " + "   ".join(f"{k} {v['p50']:.2f} / {v['p99']:.2f}" for k, v in row.items()))
     report["speed"] = speed

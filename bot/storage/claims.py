@@ -1,4 +1,6 @@
-"""Claims: one caller per Slack event, digest week or welcome, across retries, restarts and replicas.
+"""Claims: one caller per digest week, welcome or CVE announcement, across retries, restarts and replicas.
+
+(Slack events themselves are deduplicated by the durable inbox, `bot/storage/inbox.py`.)
 
 A claim row is `processing` while someone works on it and `done` once the work succeeded. A claim
 whose work failed is released (`failed`, retryable at once); one left `processing` longer than
