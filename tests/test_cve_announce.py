@@ -78,3 +78,50 @@ async def test_baseline_then_each_new_item_announced_once_by_one_of_two_replicas
         assert replicas[0].service.cve.lookup("CVE-2099-0202").found
     await storage.close()
     await runner.cleanup()
+
+
+async def test_refreshed_feed_is_stored_and_served_after_a_restart_while_the_feed_is_away(tmp_path: Path) -> None:
+    feed: dict[str, Any] = {"version": "https://jsonfeed.org/version/1.1",
+                            "items": [item("CVE-2099-0301", days_ago=1), item("CVE-2099-0302", days_ago=3)]}
+    up = {"ok": True}
+
+    async def serve(_request: web.Request) -> web.Response:
+        return web.json_response(feed) if up["ok"] else web.Response(status=503)
+
+    app = web.Application()
+    app.router.add_get("/feed.json", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/feed.json"  # type: ignore[union-attr]
+    database = f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}"
+    settings = load_settings({"CVE_DATA": str(FIXTURE), "MATCHER": "lexical"})
+    async with aiohttp.ClientSession() as session:
+        storage = await Storage.open(database)
+        first = CveFeedRefresh(await Service.create(settings, storage=storage), RecordingGateway(),
+                               ClaimRunner(storage), session, url=url, channel=None)
+        assert not await first.restore()  # nothing stored yet
+        await first.refresh()
+        await storage.close()
+
+        up["ok"] = False  # the feed is away when the bot restarts
+        storage = await Storage.open(database)
+        service = await Service.create(settings, storage=storage)
+        assert not service.cve.lookup("CVE-2099-0301").found  # the shipped data alone does not know it
+        again = CveFeedRefresh(service, RecordingGateway(), ClaimRunner(storage), session, url=url, channel=None)
+        assert await again.restore()
+        await again.refresh()  # fails: the stored feed keeps serving
+        answer = service.cve.lookup("CVE-2099-0301")
+        assert answer.found and service.cve.lookup("CVE-2099-0302").found
+        assert service.cve.feed_checked_at is not None
+
+        up["ok"] = True  # a later refresh updates the stored rows and keeps ids the feed dropped
+        feed["items"] = [item("CVE-2099-0303", days_ago=0.5)]
+        await again.refresh()
+        stored = await storage.cve_feed.load()
+        assert stored is not None
+        assert sorted(i.id for i in stored.items) == ["CVE-2099-0301", "CVE-2099-0302", "CVE-2099-0303"]
+        assert stored.items[0].summary == "SYNTHETIC CVE-2099-0301 <b>"
+        await storage.close()
+    await runner.cleanup()

@@ -338,3 +338,20 @@ async def test_concurrent_logging_gets_distinct_ids_in_order(store):
     async with store.engine.connect() as connection:
         rows = dict((await connection.execute(select(questions.c.id, questions.c.text))).all())
     assert [rows[i] for i in ids] == [f"q{n}" for n in range(30)]
+
+
+async def test_cve_feed_store_round_trip_and_upsert(store: Storage) -> None:
+    from bot.cve.feed import FeedItem
+
+    assert await store.cve_feed.load() is None
+    first = utcnow()
+    items = [FeedItem("CVE-2099-0001", "https://example.invalid/1", None, "summary one", None, "2099-01-01", "open", 1),
+             FeedItem("CVE-2099-0002", None, None, "naïve ✓", None, None, None)]
+    await store.cve_feed.save(items, first)
+    later = first + dt.timedelta(hours=6)
+    await store.cve_feed.save([FeedItem("CVE-2099-0001", "https://example.invalid/1", None, "summary one",
+                                        None, "2099-01-01", "fixed", 1)], later)
+    stored = await store.cve_feed.load()
+    assert stored is not None and stored.fetched_at == later
+    assert [(i.id, i.status, i.summary) for i in stored.items] == [("CVE-2099-0001", "fixed", "summary one"),
+                                                                  ("CVE-2099-0002", None, "naïve ✓")]

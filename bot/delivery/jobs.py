@@ -100,7 +100,8 @@ class CveFeedRefresh:
     Never blocks start: it runs as a job, and an unreachable or invalid feed keeps the data the bot
     has. The first refresh a deployment ever makes records the feed's items without announcing them
     (a baseline, claimed in the database); afterwards each new item is claimed per id, so of several
-    replicas exactly one posts it, with the official links only.
+    replicas exactly one posts it, with the official links only. Each successful refresh is stored
+    in the database, and the stored feed is served from start until the next refresh succeeds.
     """
 
     def __init__(self, service: "Service", gateway: SlackGateway, claims: ClaimRunner, session: Any, *,
@@ -113,9 +114,26 @@ class CveFeedRefresh:
         self.channel = channel
 
     async def loop(self, *, interval: float = CVE_FEED_INTERVAL_S) -> None:
+        await self.restore()
         while True:
             await self.refresh()
             await asyncio.sleep(interval)
+
+    async def restore(self) -> bool:
+        """Serve the feed as last stored (by any replica) until the next refresh succeeds; True if found."""
+        storage = self.service.storage
+        if self.service.cve is None or storage is None:
+            return False
+        try:
+            stored = await storage.cve_feed.load()
+        except Exception as exc:  # noqa: BLE001 - the snapshot still answers; the refresh will store again
+            log_event(log, "cve_feed_restore_failed", level=logging.WARNING, error=type(exc).__name__)
+            return False
+        if stored is None:
+            return False
+        self.service.cve = self.service.cve.with_feed(stored.items, fetched_at=stored.fetched_at.isoformat())
+        log_event(log, "cve_feed_restored", items=len(stored.items))
+        return True
 
     async def refresh(self) -> int:
         """One refresh; returns how many items were announced."""
@@ -128,8 +146,10 @@ class CveFeedRefresh:
         except FeedError as exc:
             log_event(log, "cve_feed_unavailable", level=logging.WARNING, reason=str(exc)[:200])
             return 0
-        self.service.cve = self.service.cve.with_feed(items, fetched_at=dt.datetime.now(dt.UTC).isoformat())
+        fetched_at = dt.datetime.now(dt.UTC)
+        self.service.cve = self.service.cve.with_feed(items, fetched_at=fetched_at.isoformat())
         log_event(log, "cve_feed_refreshed", items=len(items))
+        await self._store(items, fetched_at)
         if not self.channel:
             return 0
         baseline_taken = await self.claims.once(CVE_BASELINE_KEY, lambda: self._baseline(items), stale_after=3600)
@@ -144,6 +164,14 @@ class CveFeedRefresh:
                                       stale_after=3600):
                 announced += 1
         return announced
+
+    async def _store(self, items: list[Any], fetched_at: dt.datetime) -> None:
+        if self.service.storage is None:
+            return
+        try:
+            await self.service.storage.cve_feed.save(items, fetched_at)
+        except Exception as exc:  # noqa: BLE001 - served from memory now; stored again at the next refresh
+            log_event(log, "cve_feed_store_failed", level=logging.WARNING, error=type(exc).__name__)
 
     async def _baseline(self, items: list[Any]) -> None:
         for item in items:  # known before this deployment's first refresh: never announced

@@ -4,6 +4,7 @@
         .questions   QuestionLog: questions, feedback, suggestion picks, retention, report queries
         .claims      Claims: event claims (dedupe across retries, restarts, replicas), welcome registry
         .inbox       Inbox: accepted Slack events with their leases and replies still to send
+        .cve_feed    CveFeedStore: the official CVE feed as last refreshed
         .ping()      the database answers
         .probe_write()  the database takes a committed write (readiness)
 
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.config import DEFAULT_USER_ID_SALT, mask
 from bot.storage.claims import Claims
 from bot.storage.engine import Clock, make_engine, upgrade, upgrade_database, utcnow
+from bot.storage.cve_feed import CveFeedStore
 from bot.storage.inbox import Inbox
 from bot.storage.questions import OFF_TOPIC_KIND, QuestionLog
 from bot.storage.schema import readiness_probes
@@ -50,6 +52,7 @@ class Storage:
         self.questions = QuestionLog(engine, clock=clock, user_key=self.user_key)
         self.claims = Claims(engine, clock=clock, user_key=self.user_key)
         self.inbox = Inbox(engine, clock=clock)
+        self.cve_feed = CveFeedStore(engine)
 
     def __repr__(self) -> str:
         ids = "raw" if self.keep_user_ids else "hashed"

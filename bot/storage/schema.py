@@ -143,5 +143,15 @@ rate_hits = Table(
     Index("ix_rate_hits_user_hash_at", "user_hash", "at"),
 )
 
+# The official CVE feed as last refreshed (issue 12): one row per CVE id, the feed item as JSON, and
+# when a refresh last saw it; a restart serves it while the feed is unreachable.
+cve_feed_items = Table(
+    "cve_feed_items",
+    metadata,
+    Column("cve_id", String(32), primary_key=True),
+    Column("item", Text, nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+)
+
 ALL_TABLES = (questions, feedback, suggestion_picks, processed_events, welcomed_users, readiness_probes, inbox,
-              rate_hits)
+              rate_hits, cve_feed_items)

@@ -1,4 +1,4 @@
-"""CVE feed store: placeholder, filled by the CVE feed work (issue 12).
+"""CVE feed store: the official Kubernetes CVE feed as last refreshed, so a restart keeps it.
 
 Revision ID: 0006
 Revises: 0005
@@ -7,8 +7,8 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401 - used once this revision holds its tables
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -17,8 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "cve_feed_items",
+        sa.Column("cve_id", sa.String(32), primary_key=True),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("cve_feed_items")
