@@ -2,21 +2,41 @@
 
 The lexical matcher is precise when the question uses the knowledge's words; the embedding model
 finds paraphrases but ranks nearby topics close together. So: each candidate's score is a weighted
-sum of its lexical confidence and its best cosine; the bot answers only when the fused score clears
-the threshold AND the two views agree on the winner or the winner leads by a margin. A near miss is
-offered as a suggestion, not given as an answer. Weights and thresholds come from settings, chosen
-on the real corpus's `tune` half (docs/matching.md).
+sum of its lexical confidence and its best cosine; the fused winner is then put through an explicit
+answerability gate (`gate`), because nearness is not answerability. Answer only when
+
+1. the fused score clears the threshold,
+2. the lexical and semantic winners agree, or the winner leads the runner-up by a margin,
+3. the winner is nearer (by cosine) than the nearest not-security anchor (an everyday topic that is
+   as close as the entry means the entry is merely a neighbour), and
+4. when the two views disagree, the winner covers enough of the question's key terms (IDF mass).
+
+A candidate that fails the gate is offered as a suggestion, not given as an answer; the owning group
+is still named (the router runs on every reply). Weights and thresholds come from settings and the
+defaults below, chosen on the real corpus's `tune` half by the rule in docs/matching.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.core.knowledge import FaqEntry
 from bot.core.matcher import Candidate, Decision, Match
 from bot.semantic.index import SemanticScores
 
 SEMANTIC_CANDIDATES = 5  # entries the embedding adds to the lexical shortlist
+
+
+class Gate(StrEnum):
+    """Why a fused winner was or was not given as the answer."""
+
+    ANSWER = "answer"
+    LOW_SCORE = "low-score"  # below the fused answer threshold
+    SPLIT = "split"  # the views disagree and the winner's lead is below the margin
+    NEAR_ANCHOR = "near-anchor"  # an everyday (not-security) topic is at least as near as the winner
+    UNCOVERED = "uncovered"  # the views disagree and the winner explains too little of the question
 
 
 @dataclass(frozen=True)
@@ -27,10 +47,44 @@ class FusionPolicy:
     answer_at: float
     suggest_at: float
     margin: float
+    # The winner's cosine must exceed the nearest not-security anchor's by this much (None: not checked).
+    anchor_margin: float | None = 0.0
+    # When the views disagree, the winner must explain at least this share of the question's key terms.
+    min_coverage: float = 0.15
 
 
-def fuse(match: Match, semantic: SemanticScores, entries: dict[str, FaqEntry], policy: FusionPolicy) -> Match:
-    """Re-rank `match` with `semantic` and decide again; an everyday non-security topic stays one."""
+@dataclass(frozen=True)
+class Evidence:
+    """What the gate looks at for one fused winner."""
+
+    fused: float
+    lead: float  # over the fused runner-up
+    agree: bool  # the lexical and the semantic winner are both the fused winner
+    cosine: float  # the winner's best cosine
+    anchor: float  # the nearest not-security anchor's cosine
+    coverage: Callable[[], float]  # share of the question's key terms the winner holds (computed on demand)
+
+
+def gate(evidence: Evidence, policy: FusionPolicy) -> Gate:
+    """The answerability verdict for a fused winner (cheapest checks first)."""
+    if evidence.fused < policy.answer_at:
+        return Gate.LOW_SCORE
+    if not evidence.agree and evidence.lead < policy.margin:
+        return Gate.SPLIT
+    if policy.anchor_margin is not None and evidence.cosine - evidence.anchor < policy.anchor_margin:
+        return Gate.NEAR_ANCHOR
+    if not evidence.agree and policy.min_coverage > 0 and evidence.coverage() < policy.min_coverage:
+        return Gate.UNCOVERED
+    return Gate.ANSWER
+
+
+def fuse(match: Match, semantic: SemanticScores, entries: dict[str, FaqEntry], policy: FusionPolicy, *,
+         coverage: Callable[[str], float] | None = None) -> Match:
+    """Re-rank `match` with `semantic` and decide again through the gate.
+
+    `coverage(entry_id)`: the share of the question's key terms that entry holds (the matcher's
+    `coverage`); without it the coverage check is skipped. An everyday non-security topic stays one.
+    """
     semantic_winner, semantic_best = semantic.best()
     if match.off_topic and semantic.off_topic >= semantic_best:
         return match
@@ -45,9 +99,15 @@ def fuse(match: Match, semantic: SemanticScores, entries: dict[str, FaqEntry], p
     if not fused:
         return match
     best = fused[0]
-    lead = best.confidence - (fused[1].confidence if len(fused) > 1 else 0.0)
-    agree = best.entry.id == (match.best.id if match.best else None) == semantic_winner
-    if best.confidence >= policy.answer_at and (agree or lead >= policy.margin):
+    evidence = Evidence(
+        fused=best.confidence,
+        lead=best.confidence - (fused[1].confidence if len(fused) > 1 else 0.0),
+        agree=best.entry.id == (match.best.id if match.best else None) == semantic_winner,
+        cosine=semantic.by_entry.get(best.entry.id, 0.0),
+        anchor=semantic.off_topic,
+        coverage=(lambda: coverage(best.entry.id)) if coverage is not None else (lambda: 1.0))
+    verdict = gate(evidence, policy)
+    if verdict is Gate.ANSWER:
         decision = Decision.ANSWER
     elif best.confidence >= policy.suggest_at:
         decision = Decision.SUGGEST

@@ -101,6 +101,7 @@ class Matcher:
         self.answer_threshold = answer_threshold
         self.suggest_threshold = suggest_threshold
         self._corrections: dict[str, str | None] = {}
+        self._entry_index = {entry.id: index for index, entry in enumerate(self.entries)}
         self._word_terms: dict[str, tuple[str, ...]] = {}  # build-time cache: raw word -> its terms
         # The build allocates millions of small acyclic objects; collection passes over them only cost.
         collecting = gc.isenabled()
@@ -260,6 +261,22 @@ class Matcher:
         else:
             decision = Decision.NONE
         return Match(decision, tuple(ranked), query.normalized, query.terms)
+
+    def coverage(self, question: str, entry_id: str) -> float:
+        """The share of `question`'s information (IDF mass of its content terms) that entry `entry_id` holds.
+
+        The answerability gate's "does this entry speak to what was asked" (bot.core.fusion); 0.0 for
+        an unknown entry or a question without content words.
+        """
+        index = self._entry_index.get(entry_id)
+        if index is None:
+            return 0.0
+        query = self.query_terms(question)
+        query_mass = sum(self._term_idf(t) * w for t, w in query.weights.items())
+        if not query_mass:
+            return 0.0
+        held = self._tf[index]
+        return sum(self._term_idf(t) * w for t, w in query.weights.items() if t in held) / query_mass
 
     def _term_idf(self, term: str) -> float:
         # A word the knowledge never uses is as informative as its rarest word: it is

@@ -5,7 +5,9 @@ Slack listeners, the console and the CLI all call this and only differ in render
 suggestion picks and reports also go through the service, so listeners never touch storage.
 
 The decision is CPU work: it runs on one worker thread (the matcher's memo is not thread-safe, and
-one thread keeps the event loop free to acknowledge Slack within its 3 seconds).
+one thread keeps the event loop free to acknowledge Slack within its 3 seconds). Questions waiting
+together are decided as one batch (`decide_many`): the embedding model runs once for all of them that
+need it, and not at all for those the lexical evidence already decides (`LEXICAL_DECIDES`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from bot.core import messages
@@ -29,6 +30,7 @@ from bot.core.router import PRIVATE_ROUTE
 from bot.safety.bounds import bound_input, is_meaningful
 from bot.safety.ratelimit import RateLimiter
 from bot.safety.secrets import describe_kinds, redact_secrets
+from bot.semantic.worker import BatchingWorker
 
 if TYPE_CHECKING:
     from bot.storage import Storage
@@ -85,7 +87,9 @@ class Service:
         self.storage = storage
         self.cve = cve  # bot.cve.CveAdvisor when CVE_DATA is set
         self.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brain")
+        # One decision thread; questions queued together are decided in one batch (one embedding call).
+        self._worker = BatchingWorker(name="brain")
+        self._worker.batch(self.decide, self.decide_many)
 
     @classmethod
     async def create(cls, settings: Settings, *, storage: "Storage | None" = None) -> "Service":
@@ -147,6 +151,29 @@ class Service:
 
         `redacted_before`: credential kinds removed from `question` before it got here.
         """
+        return self.decide_many([(question, redacted_before)])[0]
+
+    def decide_many(self, requests: list[tuple[Any, ...]]) -> list[Reply]:
+        """`decide` for several questions at once (each `(question, redacted_before)`), replies in order.
+
+        Lexical matching first for all; the questions whose lexical confidence is below
+        `LEXICAL_DECIDES` are then embedded together, in one call of the model.
+        """
+        brain = self.brain  # one brain for the whole batch, even if a reload swaps it meanwhile
+        staged = [self._stage(brain, *request) for request in requests]
+        pending = [i for i, stage in enumerate(staged) if not isinstance(stage, Reply)
+                   and brain.semantic is not None and brain.fusion is not None
+                   and stage[1].confidence < LEXICAL_DECIDES]
+        if pending:
+            texts = [focus(staged[i][0]["question"]) for i in pending]
+            for i, text, semantic in zip(pending, texts, brain.semantic.scores_many(texts)):
+                base, match = staged[i]
+                coverage = functools.partial(brain.matcher.coverage, text)
+                staged[i] = (base, fuse(match, semantic, brain.entries_by_id, brain.fusion, coverage=coverage))
+        return [stage if isinstance(stage, Reply) else self._conclude(brain, *stage) for stage in staged]
+
+    def _stage(self, brain: Brain, question: str, redacted_before: tuple[str, ...] = ()) -> "Reply | tuple":
+        """Bound, redact and match lexically: a final Reply, or (reply fields, lexical match) to go on with."""
         bounded = bound_input(question, limit=self.settings.max_input_chars)
         redaction = redact_secrets(bounded.text)
         kinds = tuple(sorted({*redaction.kinds, *redacted_before}))
@@ -159,11 +186,12 @@ class Service:
 
         if not is_meaningful(redaction.text):
             return Reply(ReplyKind.UNKNOWN, message=messages.EMPTY_QUESTION, **base)
-        brain = self.brain  # one brain for the whole decision, even if a reload swaps it meanwhile
-        match = brain.matcher.match(redaction.text)
-        if brain.semantic is not None and brain.fusion is not None and match.confidence < LEXICAL_DECIDES:
-            match = fuse(match, brain.semantic.scores(focus(redaction.text)), brain.entries_by_id, brain.fusion)
-        verdict = brain.private_reports.verdict(redaction.text)
+        return base, brain.matcher.match(redaction.text)
+
+    def _conclude(self, brain: Brain, base: dict[str, Any], match: Match) -> Reply:
+        """The private-report check, then the reply for the (fused) match."""
+        text = base["question"]
+        verdict = brain.private_reports.verdict(text)
         base.update(private_score=verdict.score, private_reasons=verdict.reasons)
         if verdict.level == "borderline":  # answer as usual, and tell the asker privately how to report
             base["private_notes"] = (messages.PRIVATE_HINT, *base["private_notes"])
@@ -173,7 +201,7 @@ class Service:
             return Reply(ReplyKind.PRIVATE, message=messages.PRIVATE_REPORT, private_only=True,
                          suggestions=fallbacks, entry=brain.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
                          route=brain.router.get(PRIVATE_ROUTE), **base)
-        return self._with_cve_facts(self._reply_for(brain, match, base), redaction.text)
+        return self._with_cve_facts(self._reply_for(brain, match, base), text)
 
     def _with_cve_facts(self, reply: Reply, text: str) -> Reply:
         """Add the facts of the CVE ids a question names; an FAQ answer it earned stays (facts come first)."""

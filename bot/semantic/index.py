@@ -33,10 +33,18 @@ class SemanticIndex:
     """Entry and anchor phrasings embedded once; questions scored against them."""
 
     def __init__(self, embedder: Embedder, owners: list[str | None], matrix: Any) -> None:
+        import numpy as np
+
         self.embedder = embedder
-        self._owners = owners  # per matrix row: an entry id, or None for a not-security anchor
-        self._matrix = matrix
+        # Rows grouped by owner (entries in id order, then the not-security anchors), so each owner's
+        # best cosine is one `maximum.reduceat` over a contiguous run of rows.
+        order = sorted(range(len(owners)), key=lambda row: (owners[row] is None, owners[row] or ""))
+        self._owners = [owners[row] for row in order]  # per matrix row: an entry id, or None for an anchor
+        self._matrix = np.asarray(matrix, dtype=np.float32)[order] if order else np.asarray(matrix, np.float32)
         self._entry_ids = sorted({owner for owner in owners if owner is not None})
+        starts = [row for row, owner in enumerate(self._owners) if row == 0 or owner != self._owners[row - 1]]
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._run_owners = [self._owners[row] for row in starts]
 
     @classmethod
     def build(cls, embedder: Embedder, knowledge: "KnowledgeBase") -> "SemanticIndex":
@@ -54,14 +62,26 @@ class SemanticIndex:
 
     def scores(self, text: str) -> SemanticScores:
         """Cosines for one question (its cleaned text)."""
+        return self.scores_many([text])[0]
+
+    def scores_many(self, texts: list[str]) -> list[SemanticScores]:
+        """Cosines for several questions: one `encode` call and one matrix product for them all."""
         import numpy as np
 
-        cosines = (self._matrix @ self.embedder.encode([text])[0]).astype(np.float64)
-        by_entry: dict[str, float] = {}
-        off_topic = 0.0
-        for owner, value in zip(self._owners, cosines.tolist()):
-            if owner is None:
-                off_topic = max(off_topic, value)
-            elif value > by_entry.get(owner, -1.0):
-                by_entry[owner] = value
-        return SemanticScores(by_entry, off_topic)
+        if not texts:
+            return []
+        if not self._owners:
+            return [SemanticScores({}, 0.0) for _ in texts]
+        cosines = self._matrix @ self.embedder.encode(texts).T  # (rows, questions)
+        best = np.maximum.reduceat(cosines, self._starts, axis=0).astype(np.float64)  # (owners, questions)
+        results = []
+        for column in best.T.tolist():
+            by_entry: dict[str, float] = {}
+            off_topic = 0.0
+            for owner, value in zip(self._run_owners, column):
+                if owner is None:
+                    off_topic = max(off_topic, value)
+                else:
+                    by_entry[owner] = value
+            results.append(SemanticScores(by_entry, off_topic))
+        return results
