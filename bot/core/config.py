@@ -52,6 +52,7 @@ class Settings:
     maintainers: frozenset[str] = frozenset()
     onboard_channel: str | None = None
     report_channel: str | None = None
+    followup_minutes: int = 30  # the asker's follow-ups in the bot's answer threads need no mention
 
     # Storage and reports
     database_url: str = "sqlite+aiosqlite:///sigsec-bot.db"
@@ -154,6 +155,10 @@ ENVIRONMENT: tuple[EnvSetting, ...] = (
                "ever.", ("onboard_channel",)),
     EnvSetting("REPORT_CHANNEL", "Slack", "Channel id for the weekly gap digest (the bot must be invited).",
                ("report_channel",)),
+    EnvSetting("FOLLOWUP_MINUTES", "Slack", "After the bot answers in a channel thread, the asker's follow-ups "
+               "there are answered without a mention for this many minutes (each answer starts it again) unless "
+               "someone else replied in the thread meanwhile; `0` turns follow-ups off (public channels only: "
+               "`message.channels`).", ("followup_minutes",)),
     # HTTP server
     EnvSetting("HOST", "HTTP server and metrics", "Address the HTTP server (and the metrics port) binds: an IP "
                "address or a host name. The container image sets `0.0.0.0`.", ("host",)),
@@ -362,6 +367,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values["onboard_channel"] = raw
     if raw := get("REPORT_CHANNEL"):
         values["report_channel"] = raw
+    if raw := get("FOLLOWUP_MINUTES"):
+        values["followup_minutes"] = _int("FOLLOWUP_MINUTES", raw, minimum=0, maximum=1440)
     if raw := get("DATABASE_URL"):
         if "://" not in raw:
             raise ConfigError("DATABASE_URL must be a SQLAlchemy URL such as sqlite+aiosqlite:///bot.db")

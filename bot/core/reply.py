@@ -36,6 +36,9 @@ class AskContext:
     # Credential kinds already redacted from the question before it reached the core (the inbox stores
     # events redacted), so the asker is still told privately to rotate them.
     redacted_kinds: tuple[str, ...] = ()
+    # A follow-up in a conversation: the conversation's first question (redacted). A follow-up that is
+    # weak alone ("and for 1.29?") is matched together with it, so it keeps the conversation's topic.
+    earlier_question: str = ""
 
 
 @dataclass(frozen=True)

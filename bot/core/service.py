@@ -128,7 +128,11 @@ class Service:
         """Turn a question into a reply, log it, and return it. Never raises on user input."""
         if context.user_id and not await self._allow(context.user_id):
             return await self._log(self._limited(question), context)  # logged, marked limited
-        reply = await self._off_loop(self.decide, question, context.redacted_kinds)
+        if context.earlier_question:
+            reply = await self._off_loop(self.decide_followup, question, context.earlier_question,
+                                         context.redacted_kinds)
+        else:
+            reply = await self._off_loop(self.decide, question, context.redacted_kinds)
         return await self._log(reply, context)
 
     async def _allow(self, user_id: str) -> bool:
@@ -202,6 +206,28 @@ class Service:
                          suggestions=fallbacks, entry=brain.knowledge.entry(PRIVATE_ENTRY), confidence=1.0,
                          route=brain.router.get(PRIVATE_ROUTE), **base)
         return self._with_cve_facts(self._reply_for(brain, match, base), text)
+
+    def decide_followup(self, question: str, earlier: str, redacted_before: tuple[str, ...] = ()) -> Reply:
+        """A follow-up in a conversation whose first question was `earlier` (redacted).
+
+        Decided alone first. When that is weak (no answer, not a private report, not chit-chat), it is
+        decided again with `earlier` after it, so "and for 1.29?" keeps the conversation's topic; that
+        joined decision is taken when it answers with something `earlier` alone does not (another entry,
+        CVE facts) or finds a private report. The reply keeps the follow-up's own text and notes.
+        """
+        alone = self.decide(question, redacted_before)
+        if alone.kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE) or alone.off_topic or not is_meaningful(
+                alone.question):
+            return alone
+        joined = self.decide(f"{alone.question}\n{earlier}", redacted_before)
+        if joined.kind is ReplyKind.ANSWERED and joined.cve is None:
+            new = joined.faq_id != self.decide(earlier).faq_id
+        else:
+            new = joined.kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE)
+        if not new:
+            return alone
+        return dataclasses.replace(joined, question=alone.question, private_notes=alone.private_notes,
+                                   redacted_kinds=alone.redacted_kinds)
 
     def _with_cve_facts(self, reply: Reply, text: str) -> Reply:
         """Add the facts of the CVE ids a question names; an FAQ answer it earned stays (facts come first)."""

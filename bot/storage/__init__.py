@@ -4,6 +4,7 @@
         .questions   QuestionLog: questions, feedback, suggestion picks, retention, report queries
         .claims      Claims: event claims (dedupe across retries, restarts, replicas), welcome registry
         .inbox       Inbox: accepted Slack events with their leases and replies still to send
+        .threads     ThreadStore: threads the bot answered in (follow-ups there need no mention)
         .cve_feed    CveFeedStore: the official CVE feed as last refreshed
         .ping()      the database answers
         .probe_write()  the database takes a committed write (readiness)
@@ -32,6 +33,7 @@ from bot.storage.cve_feed import CveFeedStore
 from bot.storage.inbox import Inbox
 from bot.storage.questions import OFF_TOPIC_KIND, QuestionLog
 from bot.storage.schema import readiness_probes
+from bot.storage.threads import ThreadStore
 
 __all__ = ["Storage", "upgrade_database", "utcnow", "OFF_TOPIC_KIND"]
 
@@ -52,6 +54,7 @@ class Storage:
         self.questions = QuestionLog(engine, clock=clock, user_key=self.user_key)
         self.claims = Claims(engine, clock=clock, user_key=self.user_key)
         self.inbox = Inbox(engine, clock=clock)
+        self.threads = ThreadStore(engine, clock=clock, user_key=self.user_key)
         self.cve_feed = CveFeedStore(engine)
 
     def __repr__(self) -> str:

@@ -143,6 +143,20 @@ rate_hits = Table(
     Index("ix_rate_hits_user_hash_at", "user_hash", "at"),
 )
 
+# Threads the bot answered in (bot/storage/threads.py): the asker's follow-ups there need no mention.
+conversation_threads = Table(
+    "conversation_threads",
+    metadata,
+    Column("channel_id", String(64), primary_key=True),
+    Column("thread_ts", String(32), primary_key=True),
+    Column("user_hash", String(128), nullable=False),  # the asker
+    Column("question", Text, nullable=False),  # the first question, redacted and cut: the thread's topic
+    Column("faq_id", String(128)),  # the entry the bot last answered with there
+    Column("answered_at", UTCDateTime(), nullable=False),
+    Column("other_reply_ts", String(32)),  # first message by someone else since the bot answered
+    Index("ix_conversation_threads_answered_at", "answered_at"),
+)
+
 # The official CVE feed as last refreshed (issue 12): one row per CVE id, the feed item as JSON, and
 # when a refresh last saw it; a restart serves it while the feed is unreachable.
 cve_feed_items = Table(
@@ -154,4 +168,4 @@ cve_feed_items = Table(
 )
 
 ALL_TABLES = (questions, feedback, suggestion_picks, processed_events, welcomed_users, readiness_probes, inbox,
-              rate_hits, cve_feed_items)
+              rate_hits, cve_feed_items, conversation_threads)

@@ -1,4 +1,4 @@
-"""Conversation threads: placeholder, filled by the thread follow-up work (issue 13).
+"""Conversation threads: the bot's answer threads, so the asker's follow-ups there need no mention (issue 13).
 
 Revision ID: 0005
 Revises: 0004
@@ -7,8 +7,8 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401 - used once this revision holds its tables
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"
@@ -17,8 +17,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "conversation_threads",
+        sa.Column("channel_id", sa.String(64), primary_key=True),
+        sa.Column("thread_ts", sa.String(32), primary_key=True),
+        sa.Column("user_hash", sa.String(128), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("faq_id", sa.String(128)),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("other_reply_ts", sa.String(32)),
+    )
+    op.create_index("ix_conversation_threads_answered_at", "conversation_threads", ["answered_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_conversation_threads_answered_at", table_name="conversation_threads")
+    op.drop_table("conversation_threads")
