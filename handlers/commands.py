@@ -1,4 +1,10 @@
-"""`/sigsec ask <q> | onboard | help | report [days] | reload`: ack at once, work after, answer privately."""
+"""`/sigsec ask <q> | onboard | help | report [days] | reload`: stored, acked, worked after, answered privately.
+
+With storage, a command is stored in the durable inbox (keyed by its trigger_id, the text with
+credentials redacted) before Slack gets its ack; the inbox worker answers it through its response_url
+(or, once that has expired, ephemerally in its channel), exactly once across crashes and restarts.
+Without storage it is worked in a task after the ack.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 from bot.core import messages as M
 from bot.core.reply import AskContext
+from bot.delivery.gateway import RESPONSE_URL_SECONDS, Outgoing
 from bot.logs import log_event
 from bot.safety.secrets import redact_secrets
 from bot.slack import blocks as B
@@ -21,11 +28,42 @@ DEFAULT_REPORT_DAYS = 30
 
 
 def register(app: Any, deps: Listeners) -> None:
+    deps.processors["command"] = lambda item: command_replies(deps, item.payload, received=item.received_at)
+
     @app.command("/sigsec")
     async def on_sigsec(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        if deps.inbox is not None:
+            await deps.accept(command_key(command), "command", stored_command(deps, command))
+            await ack()
+            return
         await ack()  # within 3 s, always: the slow part runs after
         received = dt.datetime.now(dt.UTC)
         deps.tasks.spawn(handle(deps, command, respond, received), name=f"command:{command.get('trigger_id')}")
+
+
+def command_key(command: dict[str, Any]) -> str:
+    """Slack's trigger_id (unique per invocation), else the invocation's own coordinates."""
+    trigger = command.get("trigger_id")
+    return f"command:{trigger}" if trigger else f"command:{command.get('user_id')}:{dt.datetime.now(dt.UTC).timestamp()}"
+
+
+def stored_command(deps: Listeners, command: dict[str, Any]) -> dict[str, Any]:
+    """What the inbox keeps of a command: who, where, where to answer, and the text (credentials redacted,
+    cut to what the core reads anyway)."""
+    redaction = redact_secrets(command.get("text") or "")
+    return {"user": command.get("user_id"), "channel": command.get("channel_id"),
+            "response_url": command.get("response_url"), "redacted": list(redaction.kinds),
+            "text": redaction.text[: deps.settings.max_input_chars * 4 + 16]}
+
+
+async def command_replies(deps: Listeners, payload: dict[str, Any], *, received: dt.datetime) -> list[Outgoing]:
+    """The inbox worker's answer to one stored command: one ephemeral message via its response_url."""
+    user, channel = payload.get("user"), payload.get("channel")
+    blocks = await command_blocks(deps, payload.get("text") or "", user=user, channel=channel,
+                                  redacted=tuple(payload.get("redacted") or ()))
+    return [Outgoing(channel or "", _text_of(blocks), B.as_dicts(blocks), ephemeral_to=user,
+                     response_url=payload.get("response_url"),
+                     url_expires=received.timestamp() + RESPONSE_URL_SECONDS)]
 
 
 def is_maintainer(deps: Listeners, user_id: str | None) -> bool:
@@ -40,33 +78,41 @@ def _loggable(sub: str) -> dict[str, Any]:
 
 
 async def handle(deps: Listeners, command: dict[str, Any], respond: Any, received: dt.datetime | None = None) -> None:
+    """Without storage: work one command after its ack and answer through Bolt's respond()."""
     received = dt.datetime.now(dt.UTC) if received is None else received
-    user, channel = command.get("user_id"), command.get("channel_id")
-    words = (command.get("text") or "").split(maxsplit=1)  # any whitespace: "ask\n<pasted lines>" is `ask`
+    text = command.get("text") or ""
+    blocks = await command_blocks(deps, text, user=command.get("user_id"), channel=command.get("channel_id"))
+    sent = await deps.gateway.respond(respond, response_type="ephemeral", replace_original=False,
+                                      text=_text_of(blocks), blocks=B.as_dicts(blocks))
+    words = text.split(maxsplit=1)
+    if sent.ok and len(words) > 1 and words[0].lower() == "ask":
+        deps.metrics.replied_since(received)
+
+
+async def command_blocks(deps: Listeners, text: str, *, user: str | None, channel: str | None,
+                         redacted: tuple[str, ...] = ()) -> list[Any]:
+    """The ephemeral answer to one command line (`redacted`: credential kinds already taken out of it)."""
+    words = text.split(maxsplit=1)  # any whitespace: "ask\n<pasted lines>" is `ask`
     word, rest = (words[0] if words else ""), (words[1] if len(words) > 1 else "")
     sub, rest = word.lower(), rest.strip()
     maintainer = is_maintainer(deps, user)
     log_event(log, "command", maintainer=maintainer, **_loggable(sub))
     try:
-        blocks = await blocks_for(deps, sub if sub in SUBCOMMANDS else word, rest, user=user, channel=channel,
-                                  maintainer=maintainer)
+        return await blocks_for(deps, sub if sub in SUBCOMMANDS else word, rest, user=user, channel=channel,
+                                maintainer=maintainer, redacted=redacted)
     except Exception as exc:  # noqa: BLE001 - tell the user, log the rest
         log_event(log, "command_failed", error=type(exc).__name__, **_loggable(sub))
-        blocks = B.text_blocks(M.SLACK_ERROR.format(channel=M.HUMAN_CHANNEL))
-    sent = await deps.gateway.respond(respond, response_type="ephemeral", replace_original=False,
-                                      text=_text_of(blocks), blocks=B.as_dicts(blocks))
-    if sent.ok and sub == "ask" and rest:
-        deps.metrics.replied_since(received)
+        return B.text_blocks(M.SLACK_ERROR.format(channel=M.HUMAN_CHANNEL))
 
 
 async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, channel: str | None,
-                     maintainer: bool) -> list[Any]:
+                     maintainer: bool, redacted: tuple[str, ...] = ()) -> list[Any]:
     """The ephemeral answer to one subcommand."""
     service = deps.service
     if sub in MAINTAINER_ONLY and not maintainer:
         return B.text_blocks(M.SLACK_MAINTAINERS_ONLY.format(sub=B.esc(sub)))
     if sub == "ask":
-        return await ask(deps, rest, user=user, channel=channel)
+        return await ask(deps, rest, user=user, channel=channel, redacted=redacted)
     if sub == "cve":
         return cve(deps, rest)
     if sub == "onboard":
@@ -84,10 +130,12 @@ async def blocks_for(deps: Listeners, sub: str, rest: str, *, user: str | None, 
     return B.help_blocks(is_maintainer=maintainer, prefix=prefix)
 
 
-async def ask(deps: Listeners, question: str, *, user: str | None, channel: str | None) -> list[Any]:
+async def ask(deps: Listeners, question: str, *, user: str | None, channel: str | None,
+              redacted: tuple[str, ...] = ()) -> list[Any]:
     if not question:
         return B.text_blocks(M.SLACK_ASK_EMPTY)
-    reply = await deps.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command"))
+    reply = await deps.answer(question, context=AskContext(user_id=user, channel_id=channel, source="command",
+                                                           redacted_kinds=redacted))
     blocks = B.reply_blocks(reply, knowledge=deps.service.knowledge)
     if reply.private_notes:
         blocks += B.notes_blocks(reply.private_notes)

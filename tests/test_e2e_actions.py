@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+
 from support.signed_client import mention_event
 from sqlalchemy import text
 
@@ -13,6 +17,16 @@ MAINTAINER = "UMAINT"
 async def feedback_rows(app) -> list[tuple]:
     async with app.bot.service.storage.engine.connect() as connection:
         return (await connection.execute(text("SELECT question_id, faq_id, helpful FROM feedback"))).all()
+
+
+async def questions_logged(app, count: int) -> None:
+    """The question log is written just after the reply goes out: wait for it (bounded)."""
+    for _ in range(100):
+        async with app.bot.service.storage.engine.connect() as connection:
+            if (await connection.execute(text("SELECT count(*) FROM questions"))).scalar() >= count:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} question(s) not logged")
 
 
 async def answered_buttons(app) -> list[dict]:
@@ -30,7 +44,11 @@ async def test_feedback_yes_is_stored_and_thanked(slack_app) -> None:
     assert "Thanks" in call.all_text and call.body["response_type"] == "ephemeral"
     rows = await feedback_rows(slack_app)
     assert len(rows) == 1 and rows[0][1] == "pod-security-standards" and rows[0][2] in (True, 1)
-    assert rows[0][0] == B.decode_value(yes["value"])["q"] is not None
+    # The button names the question by the reference its log row was written under after the reply.
+    ref = B.decode_value(yes["value"])["q"]
+    async with slack_app.bot.service.storage.engine.connect() as connection:
+        [(question_id,)] = (await connection.execute(text("SELECT id FROM questions WHERE ref = :r"), {"r": ref})).all()
+    assert isinstance(ref, str) and rows[0][0] == question_id
 
 
 async def test_feedback_no_is_stored_and_offers_humans(slack_app) -> None:
@@ -87,6 +105,7 @@ async def test_every_onboarding_interest_button_gives_next_steps(slack_app) -> N
 async def test_app_home_is_published_for_everyone_and_maintainers_get_the_summary(slack_app) -> None:
     await slack_app.event(mention_event("what are the pod security standards?"))
     await slack_app.mock.wait_for("chat.postMessage")
+    await questions_logged(slack_app, 1)
     await slack_app.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home",
                            "event_ts": "1700000000.1"})
     [call] = await slack_app.mock.wait_for("views.publish")
@@ -122,3 +141,77 @@ async def test_joining_the_onboard_channel_welcomes_once_ever(slack_factory) -> 
     await app.event(dict(join, channel="COTHER"))
     await app.mock.settle(0.4)
     assert len(app.mock.find("chat.postMessage")) == 1
+
+
+def view_submission(app, view: dict, *, user: str = "U1", reason: str | None, comment: str | None) -> tuple:
+    """A signed view_submission of the feedback modal as Slack sends it."""
+    import json
+    from urllib.parse import urlencode
+
+    values = {B.REASON_BLOCK: {B.REASON_ACTION: {"type": "radio_buttons", "selected_option":
+                                                 {"value": reason} if reason else None}},
+              B.COMMENT_BLOCK: {B.COMMENT_ACTION: {"type": "plain_text_input", "value": comment}}}
+    payload = {"type": "view_submission", "team": {"id": "T0001", "domain": "test"},
+               "user": {"id": user, "username": "someone", "team_id": "T0001"}, "api_app_id": "A0001",
+               "token": "legacy-unused", "trigger_id": f"{time.time()}.submit",
+               "view": {**view, "id": "VMODAL", "hash": "h1", "state": {"values": values}}}
+    body = urlencode({"payload": json.dumps(payload)})
+    return body, app.signer.headers(body, content_type="application/x-www-form-urlencoded")
+
+
+async def reason_rows(app) -> list[tuple]:
+    async with app.bot.service.storage.engine.connect() as connection:
+        return (await connection.execute(text("SELECT helpful, reason, comment FROM feedback"))).all()
+
+
+async def test_not_helpful_opens_the_reasons_modal_and_the_reason_reaches_the_report(slack_app) -> None:
+    import random
+
+    from support.fake_credentials import make_credential
+
+    _, no = await answered_buttons(slack_app)
+    await slack_app.action(no["action_id"], no["value"])
+    [opened] = await slack_app.mock.wait_for("views.open")
+    view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
+    assert view["callback_id"] == B.FEEDBACK_REASON_VIEW and opened.body["trigger_id"]
+    await slack_app.mock.wait_for("response_url")  # the vote is thanked as before
+    assert [r[0] in (False, 0) for r in await reason_rows(slack_app)] == [True]
+
+    status, body = await slack_app.send(*view_submission(slack_app, view, reason=None, comment=None))
+    assert status == 200 and "errors" in body  # a reason is required
+
+    credential = make_credential("github_token", random.Random(13))
+    token = credential.secrets[0]
+    status, _ = await slack_app.send(*view_submission(
+        slack_app, view, reason="outdated", comment=f"see *this* <!channel> {credential.snippet} " + "x" * 900))
+    assert status == 200
+    for _ in range(100):
+        rows = await reason_rows(slack_app)
+        if rows and rows[0][1]:
+            break
+        await asyncio.sleep(0.05)
+    [(helpful, reason, comment)] = rows  # still one vote for this person
+    assert helpful in (False, 0) and reason == "outdated"
+    assert token not in comment and len(comment) <= B.COMMENT_LIMIT
+
+    report = await slack_app.bot.service.report(days=1)
+    assert "outdated" in report.lower() and token not in report
+
+
+async def test_click_stored_before_the_ack_is_answered_after_a_restart(slack_factory, tmp_path) -> None:
+    """A click whose work was lost with its process (the inbox row is left pending) is answered by the next."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'restart.db'}"
+    first = await slack_factory(database_url=database)
+    _, no = await answered_buttons(first)
+    await first.bot.deps.worker.stop(grace=0)  # this process works nothing more
+    await first.action(no["action_id"], no["value"])
+    await first.command("ask what are the pod security standards?")
+    await first.mock.settle(0.3)
+    assert first.mock.find("response_url") == []
+    await first.bot.stop()
+    second = await slack_factory(database_url=database)
+    calls = await second.mock.wait_for("response_url", count=2)
+    assert sorted(c.path.rsplit("/", 1)[-1] for c in calls) == ["act", "cmd"]
+    await second.mock.settle(0.4)
+    assert len(second.mock.find("response_url")) == 2
+    assert len(await feedback_rows(second)) == 1

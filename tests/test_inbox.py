@@ -214,3 +214,59 @@ async def test_one_bad_row_does_not_sink_its_batch() -> None:
     batch = GroupCommit(write, delay=0.01)
     results = await asyncio.gather(*(batch.submit(row) for row in ("a", "poison", "b")), return_exceptions=True)
     assert results[0] == "A" and results[2] == "B" and isinstance(results[1], ValueError)
+
+
+async def test_the_reply_does_not_wait_for_the_question_log_and_the_row_is_written_once(store) -> None:
+    """The question row is written after the reply (LogLater): a blocked log write holds no reply back,
+    and a takeover that writes the row again still leaves exactly one."""
+    from sqlalchemy import func, select
+
+    from bot.core.config import load_settings
+    from bot.core.reply import AskContext, Reply, ReplyKind
+    from bot.core.service import Service
+    from bot.storage.batching import GroupCommit
+    from bot.storage.schema import questions
+
+    service = Service(load_settings({}), brain=None, storage=store)  # type: ignore[arg-type]
+
+    async def answer(item: Any) -> list[Outgoing]:
+        reply = await service._log(Reply(ReplyKind.UNKNOWN, question=item.payload["text"]),
+                                   AskContext(user_id="U1", channel_id="C1", source="mention"))
+        assert reply.question_id is None and reply.question_ref == f"{item.event_key}#0"
+        return [Outgoing("C1", f"ref {reply.question_ref}")]
+
+    release = asyncio.Event()
+    write = store.inbox._insert_questions
+
+    async def blocked(batches: list[Any]) -> list[None]:
+        await release.wait()
+        return await write(batches)
+
+    store.inbox._log_batch = GroupCommit(blocked)
+
+    async def rows() -> int:
+        async with store.engine.connect() as connection:
+            return (await connection.execute(select(func.count()).select_from(questions)
+                                             .where(questions.c.ref == "EvLog#0"))).scalar_one()
+
+    slack = FakeSlack()
+    first = InboxWorker(store.inbox, answer, slack.send, poll_seconds=0.05)
+    await store.inbox.enqueue("EvLog", "mention", {"text": "how do I rotate certificates?"})
+    first.start()
+    for _ in range(200):
+        if slack.sent:
+            break
+        await asyncio.sleep(0.02)
+    assert [m.text for m in slack.sent] == ["ref EvLog#0"]  # out while the log write is held
+    assert await rows() == 0 and (await states(store))["EvLog"] == "processing"
+    assert await first.stop(grace=0) == 1  # "crash" before the row and the done mark: handed back
+
+    store.inbox._log_batch = GroupCommit(write)
+    second = InboxWorker(store.inbox, answer, FakeSlack().send, poll_seconds=0.05)
+    second.start()
+    assert (await settle(second, store, 1))["EvLog"] == "done"
+    await second.stop(1)
+    release.set()  # the first process's write lands after all: ignored on the reference
+    await asyncio.sleep(0.1)
+    assert await rows() == 1
+    await service.close()

@@ -355,3 +355,25 @@ async def test_cve_feed_store_round_trip_and_upsert(store: Storage) -> None:
     assert stored is not None and stored.fetched_at == later
     assert [(i.id, i.status, i.summary) for i in stored.items] == [("CVE-2099-0001", "fixed", "summary one"),
                                                                   ("CVE-2099-0002", None, "naïve ✓")]
+
+
+async def test_questions_logged_after_the_reply_are_named_by_their_reference(store: Storage) -> None:
+    """Rows the inbox worker writes after a reply: insert-or-ignore on `ref`; votes, reasons and picks find
+    them by it; reasons are counted for the report."""
+    row = {**store.questions.question_row(reply(), AskContext(user_id="U1")), "ref": "Ev9#0"}
+    await store.inbox.log_questions([row])
+    await store.inbox.log_questions([row])  # a retry or a takeover
+    [logged] = [q for q in await rows(store, questions) if q["ref"] == "Ev9#0"]
+    record = store.questions.record_feedback
+    assert await record(question_id="Ev9#1", user_id="U1", helpful=False) is False  # not (yet) logged
+    assert await record(question_id="Ev9#0", user_id="U1", helpful=False) is True
+    assert await record(question_id="Ev9#0", user_id="U1", helpful=False, reason="outdated", comment="old") is True
+    assert await record(question_id="Ev9#0", user_id="U2", helpful=False, reason="wrong") is True
+    votes = sorted(await rows(store, feedback), key=lambda r: r["id"])
+    assert [(v["question_id"], v["reason"], v["comment"]) for v in votes] == [
+        (logged["id"], "outdated", "old"), (logged["id"], "wrong", None)]
+    now = utcnow()
+    counts = await store.questions.reason_counts(since=now - dt.timedelta(days=1), until=now + dt.timedelta(minutes=1))
+    assert counts == {"outdated": 1, "wrong": 1}
+    assert await store.questions.record_suggestion_pick(question_id="Ev9#0", faq_id="rotate-certs") is True
+    assert await store.questions.record_suggestion_pick(question_id="nope#0", faq_id="rotate-certs") is False

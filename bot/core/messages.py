@@ -75,6 +75,20 @@ SLACK_NO_FEEDBACK_THANKS = "Thanks, noted. A human can help in {channel}{owner}.
 SLACK_NO_FEEDBACK_OWNER = " or from *{name}* ({channel})"
 SLACK_YES_FEEDBACK_THANKS = "Thanks for the feedback!"
 SLACK_FEEDBACK_FAILED = "Sorry, I couldn't record that feedback right now."
+# The "Not helpful" modal (issue 13): why, and an optional comment.
+SLACK_REASON_TITLE = "What went wrong?"
+SLACK_REASON_SUBMIT = "Send"
+SLACK_REASON_CLOSE = "Skip"
+SLACK_REASON_INTRO = "Thanks for saying so. What was wrong with the answer? The maintainers see the counts."
+SLACK_REASON_LABEL = "Reason"
+SLACK_REASON_COMMENT = "Anything else? (optional; do not paste credentials)"
+SLACK_REASON_MISSING = "Pick one of the reasons."
+SLACK_REASONS = {
+    "wrong": "The answer is wrong",
+    "outdated": "It is outdated",
+    "too_long": "It is too long",
+    "not_my_question": "It didn't answer my question",
+}
 SLACK_SUGGESTION_GONE = "That answer is no longer available. A human can help in {channel}."
 SLACK_ERROR = "Sorry, something went wrong on my side. A human can help in {channel}."
 

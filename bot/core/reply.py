@@ -8,6 +8,7 @@ and `bot.slack.blocks` (Block Kit).
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,7 @@ class Reply:
     normalized: str = ""  # the matcher's normalised text, for the question log
     redacted_kinds: tuple[str, ...] = field(default=())
     question_id: int | None = None  # the question log's row, once logged
+    question_ref: str | None = None  # the row's unique reference when it is logged after the reply (LogLater)
     off_topic: bool = False  # not a security question at all (chit-chat, everyday operations)
     private_score: float = 0.0  # the private-report check's probability for this message
     private_reasons: tuple[str, ...] = ()  # the check's rule signals (names only)
@@ -69,6 +71,11 @@ class Reply:
     def faq_id(self) -> str | None:
         """The answered entry's id; None unless the bot actually answers."""
         return self.entry.id if self.kind in (ReplyKind.ANSWERED, ReplyKind.PRIVATE) and self.entry else None
+
+    @property
+    def log_ref(self) -> int | str | None:
+        """What the reply's buttons name the question by: its row id, else the reference it will be logged under."""
+        return self.question_id if self.question_id is not None else self.question_ref
 
     @property
     def route_id(self) -> str | None:
@@ -90,3 +97,22 @@ class Reply:
             "private_score": round(self.private_score, 3),
             "private_reasons": list(self.private_reasons),
         }
+
+
+@dataclass
+class LogLater:
+    """Questions answered while the inbox worker works one event (set in `LOG_LATER` by the worker).
+
+    Their log rows are not written before the reply: each is kept here with a unique reference
+    (`<event key>#<n>`) that the reply's buttons carry, and the worker writes them, insert-or-ignore on
+    that reference, once the reply was sent (kept with the event's outbox until then, so none is lost).
+    """
+
+    key: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def next_ref(self) -> str:
+        return f"{self.key}#{len(self.rows)}"
+
+
+LOG_LATER: contextvars.ContextVar[LogLater | None] = contextvars.ContextVar("log_later", default=None)

@@ -25,7 +25,7 @@ from bot.core.knowledge import KnowledgeBase, KnowledgeError, Problem, load_know
 from bot.core.focus import focus
 from bot.core.fusion import fuse
 from bot.core.matcher import Decision, Match
-from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.core.reply import LOG_LATER, AskContext, Reply, ReplyKind
 from bot.core.router import PRIVATE_ROUTE
 from bot.safety.bounds import bound_input, is_meaningful
 from bot.safety.ratelimit import RateLimiter
@@ -271,8 +271,9 @@ class Service:
         return Reply(ReplyKind.UNKNOWN, message=messages.UNKNOWN.format(channel=messages.HUMAN_CHANNEL), **common)
 
     async def answer_entry(self, entry_id: str, *, context: AskContext = AskContext(),
-                           question_id: int | None = None) -> Reply | None:
-        """The reply for an entry someone picked from suggestions; records the pick."""
+                           question_id: int | str | None = None) -> Reply | None:
+        """The reply for an entry someone picked from suggestions; records the pick (`question_id`: the
+        question's row id or its reference)."""
         entry = self.knowledge.entry(entry_id)
         if entry is None:
             return None
@@ -287,6 +288,11 @@ class Service:
     async def _log(self, reply: Reply, context: AskContext) -> Reply:
         if self.storage is None:
             return reply
+        later = LOG_LATER.get()
+        if later is not None:  # the inbox worker writes the row once the reply is sent (bot.core.reply.LogLater)
+            ref = later.next_ref()
+            later.rows.append({**self.storage.questions.question_row(reply, context), "ref": ref})
+            return dataclasses.replace(reply, question_ref=ref)
         try:
             question_id = await self.storage.questions.log_question(reply, context)
         except Exception as exc:  # noqa: BLE001 - a broken database must not silence the bot
@@ -296,13 +302,15 @@ class Service:
 
     # ------------------------------------------------------------------ feedback and reports
 
-    async def record_feedback(self, *, question_id: int | None, user_id: str | None, helpful: bool) -> bool:
-        """Store one person's 'helpful?' vote (a second click changes it); False when it names no logged
-        question or there is no storage to keep it in."""
+    async def record_feedback(self, *, question_id: int | str | None, user_id: str | None, helpful: bool,
+                              reason: str | None = None, comment: str | None = None) -> bool:
+        """Store one person's 'helpful?' vote (a second click changes it), with the reason from the
+        "Not helpful" modal when given; False when it names no logged question (row id or reference)
+        or there is no storage to keep it in."""
         if self.storage is None:
             return False
         return await self.storage.questions.record_feedback(question_id=question_id, user_id=user_id,
-                                                            helpful=helpful)
+                                                            helpful=helpful, reason=reason, comment=comment)
 
     async def popular_entries(self, *, days: int, limit: int = 5) -> list[tuple[Any, int]]:
         """(entry, times answered) for the most answered entries that still exist."""

@@ -1,9 +1,14 @@
 """The inbox worker: leases accepted events, works them, sends their replies, and never drops one.
 
     listener: inbox.enqueue(event) before the 2xx  ->  worker.wake()
-    worker:   lease (owner, expiry) -> decide and render once (kept in the row's outbox) -> send each
-              reply not yet sent -> done;  heartbeats keep live leases;  an expired lease (a crashed
-              process) is leased again by any replica
+    worker:   lease (owner, expiry) -> decide and render once (kept in the row's outbox, with the
+              question-log rows) -> send each reply not yet sent -> log the questions -> done;
+              heartbeats keep live leases;  an expired lease (a crashed process) is leased again by
+              any replica
+    The question log is written after the reply (bot.core.reply.LogLater), insert-or-ignore on each
+    row's reference, so a slow or locked log write never delays a reply and a retry never logs twice.
+    Public replies carry metadata (the event key and the reply's index); on a retry or a takeover the
+    first unsent one is looked up by it before it is posted (bot.delivery.gateway).
     Slack 429 / 5xx / timeouts: retried with backoff and jitter (Retry-After honoured) for up to
     `retry_for` seconds from receipt, then `failed` with the reason; other Slack errors fail at once.
     A reply later than `late_after` seconds starts with a short apology.
@@ -26,7 +31,8 @@ from dataclasses import asdict, replace
 from typing import Awaitable, Callable
 
 from bot.core import messages as M
-from bot.delivery.gateway import Outgoing, Sent
+from bot.core.reply import LOG_LATER, LogLater
+from bot.delivery.gateway import REPLY_EVENT_TYPE, Outgoing, Sent
 from bot.logs import log_event
 from bot.storage.inbox import Inbox, InboxItem
 
@@ -66,7 +72,9 @@ class InboxWorker:
         self.late_after = late_after
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.on_delivered = on_delivered  # called once Slack accepted every reply of an event (metrics)
+        # Called once Slack accepted every reply of an event that asked a question (reply latency metrics;
+        # clicks, welcomes and other commands are not questions).
+        self.on_delivered = on_delivered
         self._depth: tuple[int, dt.datetime | None] = (0, None)
         self._depth_due = 0.0
         self._finished = False  # an event finished since the gauge was last refreshed
@@ -181,23 +189,52 @@ class InboxWorker:
 
     async def _deliver(self, item: InboxItem) -> None:
         if item.outbox is None:
-            outgoing = await self.process(item)
-            await self.inbox.save_outbox(item.id, self.owner, [asdict(message) for message in outgoing])
+            later = LogLater(item.event_key)
+            token = LOG_LATER.set(later)  # questions answered now are logged after the reply
+            try:
+                outgoing = await self.process(item)
+            finally:
+                LOG_LATER.reset(token)
+            item = replace(item, questions=later.rows)
+            await self.inbox.save_outbox(item.id, self.owner, [asdict(message) for message in outgoing],
+                                         later.rows)
         else:
             outgoing = [Outgoing(**message) for message in item.outbox]
         late = time.time() - item.received_at.timestamp() > self.late_after
         for index in range(item.sent, len(outgoing)):
             message = with_apology(outgoing[index]) if late and index == item.sent == 0 else outgoing[index]
-            sent = await self.send(message)
+            sent = await self.send(self._tagged(item, index, message))
             if not sent.ok:
                 await self._retry_or_fail(item, sent.error or "unknown", retry_after=sent.retry_after,
                                           permanent=not sent.retryable)
                 return
             if index + 1 < len(outgoing):  # the last one is recorded with `complete`
                 await self.inbox.mark_sent(item.id, self.owner, index + 1)
+        await self._log_questions(item)
         await self.inbox.complete(item.id, self.owner, sent=len(outgoing))
-        if outgoing and self.on_delivered is not None:
+        if outgoing and item.questions and self.on_delivered is not None:
             self.on_delivered(item)
+
+    @staticmethod
+    def _tagged(item: InboxItem, index: int, message: Outgoing) -> Outgoing:
+        """A public post carries its event key and index as metadata; the first one not recorded as sent
+        of an event worked before (a retry or a takeover) is looked up by it before it is posted again."""
+        if message.ephemeral_to or message.response_url:
+            return message
+        metadata = {"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": item.event_key, "i": index}}
+        since = item.received_at.timestamp() if item.attempts > 1 and index == item.sent else None
+        return replace(message, metadata=metadata, posted_since=since)
+
+    async def _log_questions(self, item: InboxItem) -> None:
+        """The event's question-log rows, once its replies went out (insert-or-ignore: a retry is harmless)."""
+        if not item.questions:
+            return
+        try:
+            await self.inbox.log_questions(item.questions)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the reply is out; a row the database refuses is reported
+            log.warning("could not log a question: %s", type(exc).__name__)  # never the question itself
 
     async def _retry_or_fail(self, item: InboxItem, error: str, *, retry_after: float | None,
                              permanent: bool) -> None:
@@ -206,6 +243,7 @@ class InboxWorker:
             self.backoff_cap, self.backoff_base * 2 ** max(item.attempts - 1, 0)) * random.uniform(0.5, 1.5)
         if permanent or age + delay > self.retry_for:
             reason = error if permanent else f"gave up after {int(age)} s: {error}"
+            await self._log_questions(item)  # asked, even if never answered
             await self.inbox.fail(item.id, self.owner, error=reason)
             log_event(log, "inbox_failed", level=logging.ERROR, kind=item.kind, reason=reason[:120])
             return

@@ -43,6 +43,10 @@ FEEDBACK_NO = "feedback_no"
 SUGGESTION_PREFIX = "suggest_"
 ONBOARD_PREFIX = "onboard_"
 HOME_ONBOARD = "home_onboard"
+FEEDBACK_REASON_VIEW = "feedback_reason"  # the "Not helpful" modal's callback_id
+REASON_BLOCK, REASON_ACTION = "reason", "reason_choice"
+COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_text"
+COMMENT_LIMIT = 500
 INTERESTS = tuple(M.SLACK_INTERESTS)  # docs, audits, tooling, vuln, question
 
 
@@ -118,16 +122,16 @@ def _content_blocks(reply: Reply, knowledge: KnowledgeBase | None) -> list[Block
     if kind == ReplyKind.ANSWERED and reply.entry is None:
         return []  # answered by CVE facts alone
     if kind == ReplyKind.ANSWERED and reply.entry:
-        return answer_blocks(reply.entry, question_id=reply.question_id, route=_owner(reply, knowledge))
+        return answer_blocks(reply.entry, question_id=reply.log_ref, route=_owner(reply, knowledge))
     if kind == ReplyKind.SUGGESTIONS and reply.suggestions:
-        return suggestion_blocks(reply.suggestions, question_id=reply.question_id, route=reply.route)
+        return suggestion_blocks(reply.suggestions, question_id=reply.log_ref, route=reply.route)
     if kind == ReplyKind.ROUTED and reply.route:
         return [section(M.ROUTED.format(name=esc(reply.route.name), channel=esc(reply.route.channel),
                                         link=esc(reply.route.link)))]
     if kind == ReplyKind.PRIVATE:
         if reply.suggestions:  # in case it was an ordinary question after all (shown privately too)
             return private_blocks() + [section(M.PRIVATE_FALLBACK),
-                                       suggestion_buttons(reply.suggestions, question_id=reply.question_id)]
+                                       suggestion_buttons(reply.suggestions, question_id=reply.log_ref)]
         return private_blocks()
     # UNKNOWN and LIMITED: the core's own sentence (no user text in it), or the default one.
     return [section(reply.message or M.UNKNOWN.format(channel=human_channel(reply.route)))]
@@ -141,7 +145,7 @@ def _owner(reply: Reply, knowledge: KnowledgeBase | None) -> Route | None:
     return None
 
 
-def answer_blocks(entry: FaqEntry, *, question_id: int | None = None, route: Route | None = None,
+def answer_blocks(entry: FaqEntry, *, question_id: int | str | None = None, route: Route | None = None,
                   feedback: bool = True) -> list[Block]:
     """Answer, its links, the owning group's pointer and "Was this helpful?" Yes/No."""
     blocks: list[Block] = [section(f"*{esc(entry.question)}*"), section(esc(entry.answer))]
@@ -156,7 +160,7 @@ def answer_blocks(entry: FaqEntry, *, question_id: int | None = None, route: Rou
     return blocks
 
 
-def feedback_blocks(faq_id: str, question_id: int | None) -> list[Block]:
+def feedback_blocks(faq_id: str, question_id: int | str | None) -> list[Block]:
     value = encode_value(q=question_id, f=faq_id)
     return [ActionsBlock(block_id="feedback", elements=[
         button(M.SLACK_HELPFUL_YES, FEEDBACK_YES, value, style="primary"),
@@ -164,14 +168,45 @@ def feedback_blocks(faq_id: str, question_id: int | None) -> list[Block]:
     ]), context(M.SLACK_HELPFUL_PROMPT)]
 
 
-def suggestion_blocks(entries: Sequence[FaqEntry], *, question_id: int | None = None,
+def feedback_reason_view(private_metadata: str) -> dict[str, Any]:
+    """The "Not helpful" modal: one required reason and an optional, bounded comment."""
+    options = [{"text": {"type": "plain_text", "text": label}, "value": value}
+               for value, label in M.SLACK_REASONS.items()]
+    return {
+        "type": "modal", "callback_id": FEEDBACK_REASON_VIEW, "private_metadata": private_metadata[:3000],
+        "title": {"type": "plain_text", "text": _cut(M.SLACK_REASON_TITLE, 24)},
+        "submit": {"type": "plain_text", "text": M.SLACK_REASON_SUBMIT},
+        "close": {"type": "plain_text", "text": M.SLACK_REASON_CLOSE},
+        "blocks": [
+            as_dicts([section(M.SLACK_REASON_INTRO)])[0],
+            {"type": "input", "block_id": REASON_BLOCK, "label": {"type": "plain_text", "text": M.SLACK_REASON_LABEL},
+             "element": {"type": "radio_buttons", "action_id": REASON_ACTION, "options": options}},
+            {"type": "input", "block_id": COMMENT_BLOCK, "optional": True,
+             "label": {"type": "plain_text", "text": M.SLACK_REASON_COMMENT},
+             "element": {"type": "plain_text_input", "action_id": COMMENT_ACTION, "multiline": True,
+                         "max_length": COMMENT_LIMIT}},
+        ],
+    }
+
+
+def feedback_reason_values(view: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(reason, comment) from a submitted modal; the reason is None unless it is one of ours."""
+    values = (view.get("state") or {}).get("values") or {}
+    chosen = ((values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}).get("selected_option") or {}
+    reason = chosen.get("value") if chosen.get("value") in M.SLACK_REASONS else None
+    comment = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_ACTION) or {}).get("value")
+    comment = " ".join(comment.split())[:COMMENT_LIMIT] if isinstance(comment, str) else None
+    return reason, comment or None
+
+
+def suggestion_blocks(entries: Sequence[FaqEntry], *, question_id: int | str | None = None,
                       route: Route | None = None) -> list[Block]:
     """Up to three "Did you mean ...?" buttons that post the chosen answer."""
     return [section(M.SUGGESTIONS_INTRO), suggestion_buttons(entries, question_id=question_id),
             context(M.SLACK_SUGGESTIONS_FALLBACK.format(channel=human_channel(route)))]
 
 
-def suggestion_buttons(entries: Sequence[FaqEntry], *, question_id: int | None = None) -> ActionsBlock:
+def suggestion_buttons(entries: Sequence[FaqEntry], *, question_id: int | str | None = None) -> ActionsBlock:
     buttons = [button(M.SLACK_SUGGESTION_BUTTON.format(question=entry.question), f"{SUGGESTION_PREFIX}{i}",
                       encode_value(e=entry.id, q=question_id))
                for i, entry in enumerate(entries[:MAX_SUGGESTIONS])]
@@ -260,7 +295,7 @@ def reload_blocks(problems: Sequence[object], *, entries: int, routes: int) -> l
 
 
 def home_view(*, popular: Sequence[tuple[FaqEntry, int]], report_text: str | None = None,
-              report_days: int = 30) -> View:
+              report_days: int = 30, extra: Sequence[Block] = ()) -> View:
     """App Home: what the bot does, onboarding entry, popular questions; maintainers get a report summary."""
     blocks: list[Block] = [header(M.SLACK_HOME_TITLE), section(M.SLACK_HOME_INTRO), DividerBlock(),
                            SectionBlock(text=MarkdownTextObject(text=M.SLACK_HOME_ONBOARD),
@@ -277,6 +312,7 @@ def home_view(*, popular: Sequence[tuple[FaqEntry, int]], report_text: str | Non
         blocks.append(section(M.SLACK_HOME_REPORT_TITLE.format(days=report_days)))
         for chunk in _chunks(esc(report_text), SECTION_LIMIT - 8)[:20]:
             blocks.append(section(f"```{chunk}```"))
+    blocks.extend(extra[: VIEW_BLOCK_LIMIT - len(blocks)])  # e.g. the maintainers' doc-issue drafts
     return View(type="home", blocks=blocks)
 
 

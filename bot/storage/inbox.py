@@ -4,14 +4,16 @@ A row is `pending` until a worker leases it (`processing`, with an owner and an 
 keeps moving), then `done` once Slack accepted every reply, or `failed` with its reason when it
 failed for good. An expired lease (its process died) is leased again by any replica; PostgreSQL
 uses FOR UPDATE SKIP LOCKED so replicas never take the same row. The rendered replies are kept in
-`outbox` with how many were `sent`, so a retry or a takeover never posts one twice.
+`outbox` with how many were `sent`, so a retry or a takeover never posts one twice; with them, the
+question-log rows of the event (`questions`), written after the reply by `log_questions`, insert-or-ignore
+on their unique `ref`, so a retry or a takeover logs each question exactly once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage.batching import GroupCommit
 from bot.storage.engine import Clock, insert_ignore
 from bot.storage.values import clean_text
-from bot.storage.schema import inbox
+from bot.storage.schema import inbox, questions as questions_table
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class InboxItem:
     received_at: dt.datetime
     outbox: list[dict[str, Any]] | None
     sent: int
+    questions: list[dict[str, Any]] = field(default_factory=list)  # log rows to write once the reply is sent
 
 
 class Inbox:
@@ -55,9 +58,11 @@ class Inbox:
         self._enqueue_batch = GroupCommit(self._insert_rows)
         self._outbox_batch = GroupCommit(lambda rows: self._execute_many(self._set_outbox, rows))
         self._done_batch = GroupCommit(lambda rows: self._execute_many(self._done, rows))
+        self._log_ignore = insert_ignore(questions_table, ["ref"], self._dialect)
+        self._log_batch = GroupCommit(self._insert_questions)
 
     async def drain(self) -> None:
-        for batch in (self._enqueue_batch, self._outbox_batch, self._done_batch):
+        for batch in (self._enqueue_batch, self._outbox_batch, self._done_batch, self._log_batch):
             await batch.drain()
 
     async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[bool]:
@@ -101,8 +106,11 @@ class Inbox:
         )
         async with self._engine.begin() as connection:
             rows = (await connection.execute(statement)).all()
-        items = [InboxItem(r.id, r.event_key, r.kind, json.loads(r.payload), r.attempts, r.received_at,
-                           json.loads(r.outbox) if r.outbox else None, r.sent) for r in rows]
+        items = []
+        for r in rows:
+            outbox, questions = _outbox(r.outbox)
+            items.append(InboxItem(r.id, r.event_key, r.kind, json.loads(r.payload), r.attempts, r.received_at,
+                                   outbox, r.sent, questions))
         return sorted(items, key=lambda item: item.id)
 
     async def heartbeat(self, owner: str, ids: list[int], *, lease_seconds: float) -> None:
@@ -115,9 +123,23 @@ class Inbox:
         async with self._autocommit.connect() as connection:
             await connection.execute(statement)
 
-    async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]]) -> None:
-        """The rendered replies, kept so a retry sends the same ones."""
-        await self._outbox_batch.submit({"b_id": item_id, "b_owner": owner, "b_outbox": json.dumps(clean_text(messages))})
+    async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]],
+                          questions: list[dict[str, Any]] | None = None) -> None:
+        """The rendered replies, kept so a retry sends the same ones, with the question-log rows to write
+        once they are sent."""
+        kept: Any = {"messages": messages, "questions": [_storable(row) for row in questions]} if questions else messages
+        await self._outbox_batch.submit({"b_id": item_id, "b_owner": owner, "b_outbox": json.dumps(clean_text(kept))})
+
+    async def log_questions(self, rows: list[dict[str, Any]]) -> None:
+        """Write an event's question-log rows; a row whose `ref` is already there is skipped (retry, takeover)."""
+        if rows:
+            await self._log_batch.submit([_loaded(row) for row in rows])
+
+    async def _insert_questions(self, batches: list[list[dict[str, Any]]]) -> list[None]:
+        rows = list({row["ref"]: row for batch in batches for row in batch}.values())
+        async with self._autocommit.connect() as connection:
+            await connection.execute(self._log_ignore, rows)
+        return [None] * len(batches)
 
     async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
         await self._update(item_id, owner, sent=sent)
@@ -170,3 +192,22 @@ class Inbox:
                      .where(inbox.c.state == "failed", inbox.c.finished_at >= since).order_by(inbox.c.id))
         async with self._engine.connect() as connection:
             return [tuple(row) for row in (await connection.execute(statement)).all()]
+
+
+def _outbox(raw: str | None) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
+    """(messages, question rows) from the stored outbox: a list of messages, or both in an object."""
+    if not raw:
+        return None, []
+    kept = json.loads(raw)
+    if isinstance(kept, dict):
+        return kept.get("messages") or [], kept.get("questions") or []
+    return kept, []
+
+
+def _storable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
+
+
+def _loaded(row: dict[str, Any]) -> dict[str, Any]:
+    asked_at = row.get("asked_at")
+    return {**row, "asked_at": dt.datetime.fromisoformat(asked_at) if isinstance(asked_at, str) else asked_at}

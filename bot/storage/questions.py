@@ -51,8 +51,9 @@ class QuestionLog:
 
     # ------------------------------------------------------------------ writes
 
-    async def log_question(self, reply: Reply, context: AskContext, *, asked_at: dt.datetime | None = None) -> int:
-        """Record one question and what the bot did; returns the question id."""
+    def question_row(self, reply: Reply, context: AskContext, *, asked_at: dt.datetime | None = None
+                     ) -> dict[str, Any]:
+        """The row `log_question` writes for one question (no I/O: `LogLater` keeps it until the reply is sent)."""
         row: dict[str, Any] = {
             "asked_at": asked_at or self._clock(),
             "channel_id": context.channel_id,
@@ -74,40 +75,55 @@ class QuestionLog:
                 route_id=reply.route_id,
                 suggestion_ids=",".join(reply.suggestion_ids) or None,
             )
-        return await self._log_batch.submit(clean_text(row))
+        return clean_text(row)
 
-    async def record_feedback(self, *, question_id: int | None, user_id: str | None, helpful: bool) -> bool:
-        """One person's vote on one answered question; a second click changes it.
+    async def log_question(self, reply: Reply, context: AskContext, *, asked_at: dt.datetime | None = None) -> int:
+        """Record one question and what the bot did; returns the question id."""
+        return await self._log_batch.submit(self.question_row(reply, context, asked_at=asked_at))
+
+    async def _question_id(self, connection: Any, question: int | str | None) -> tuple[int, str | None] | None:
+        """(id, answered entry) of a question named by its row id or by its `ref`; None when there is none."""
+        if isinstance(question, bool) or question is None:
+            return None
+        where = questions.c.id == question if isinstance(question, int) else questions.c.ref == str(question)[:300]
+        found = (await connection.execute(select(questions.c.id, questions.c.faq_id).where(where))).first()
+        return (int(found.id), found.faq_id) if found is not None else None
+
+    async def record_feedback(self, *, question_id: int | str | None, user_id: str | None, helpful: bool,
+                              reason: str | None = None, comment: str | None = None) -> bool:
+        """One person's vote on one answered question; a second click changes it. `question_id` is the row
+        id or its `ref`. A reason (and comment) from the "Not helpful" modal is stored with the vote.
 
         False (nothing stored) when the question does not exist (never logged, or purged). The entry
         voted on is the one the question log says was answered, never what the button claimed.
         """
-        if question_id is None:
-            return False
         async with self._engine.begin() as connection:
-            found = (await connection.execute(
-                select(questions.c.faq_id).where(questions.c.id == question_id))).first()
+            found = await self._question_id(connection, question_id)
             if found is None:
                 return False
-            row = dict(question_id=question_id, faq_id=found.faq_id, user_hash=self._user_key(user_id),
+            row = dict(question_id=found[0], faq_id=found[1], user_hash=self._user_key(user_id),
                        helpful=bool(helpful), created_at=self._clock())
+            changed: tuple[str, ...] = ("helpful", "created_at")
+            if reason is not None:
+                row.update(reason=reason, comment=clean_text(comment) if comment else None)
+                changed += ("reason", "comment")
             if row["user_hash"] is None:  # no person to count once: a plain insert
                 await connection.execute(insert(feedback).values(**row))
                 return True
-            upsert = insert_ignore(feedback, ["question_id", "user_hash"], self._engine.dialect.name, update=(
-                "helpful", "created_at"))
+            upsert = insert_ignore(feedback, ["question_id", "user_hash"], self._engine.dialect.name, update=changed)
             await connection.execute(upsert.values(**row))
         return True
 
-    async def record_suggestion_pick(self, *, question_id: int, faq_id: str) -> None:
-        """The asker chose one of the 'did you mean' entries (ignored if the question is gone)."""
+    async def record_suggestion_pick(self, *, question_id: int | str, faq_id: str) -> bool:
+        """The asker chose one of the 'did you mean' entries (by row id or `ref`); False if the question is gone."""
         async with self._engine.begin() as connection:
-            exists = await connection.execute(select(questions.c.id).where(questions.c.id == question_id))
-            if exists.first() is None:
-                return
+            found = await self._question_id(connection, question_id)
+            if found is None:
+                return False
             await connection.execute(
-                insert(suggestion_picks).values(question_id=question_id, faq_id=faq_id, created_at=self._clock())
+                insert(suggestion_picks).values(question_id=found[0], faq_id=faq_id, created_at=self._clock())
             )
+        return True
 
     async def purge(self, *, older_than_days: int, now: dt.datetime | None = None) -> int:
         """Delete questions, feedback, picks and processed events older than that; rows deleted."""
@@ -249,3 +265,16 @@ class QuestionLog:
         async with self._engine.connect() as connection:
             rows = (await connection.execute(statement)).all()
         return [(str(faq_id), int(bad), int(good)) for faq_id, bad, good in rows]
+
+    # ------------------------------------------------------------------ feedback reasons (issue 13)
+
+    async def reason_counts(self, *, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+        """How many 'not helpful' votes gave each reason in the window (the feedback modal's choices)."""
+        statement = (
+            select(feedback.c.reason, func.count())
+            .where(feedback.c.created_at >= since, feedback.c.created_at <= until, feedback.c.helpful == false(),
+                   feedback.c.reason.is_not(None))
+            .group_by(feedback.c.reason)
+        )
+        async with self._engine.connect() as connection:
+            return {str(reason): int(n) for reason, n in (await connection.execute(statement)).all()}

@@ -55,9 +55,11 @@ questions = Table(
     Column("confidence", Float, nullable=False),
     Column("route_id", String(128)),
     Column("suggestion_ids", Text),  # comma-joined entry ids (kebab-case, never contain commas)
+    Column("ref", String(300)),  # '<inbox event key>#<n>' when logged after the reply (migration 0004)
     Index("ix_questions_asked_at", "asked_at"),
     Index("ix_questions_kind_asked_at", "kind", "asked_at"),
     Index("ix_questions_faq_id", "faq_id"),
+    Index("ux_questions_ref", "ref", unique=True),
 )
 
 feedback = Table(
@@ -69,6 +71,8 @@ feedback = Table(
     Column("user_hash", String(128)),
     Column("helpful", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("reason", String(32)),  # why not helpful (the feedback modal, migration 0004)
+    Column("comment", Text),  # its optional comment: bounded, credentials redacted
     Index("ix_feedback_created_at", "created_at"),
     Index("ix_feedback_faq_id", "faq_id"),
     Index("ix_feedback_question_id", "question_id"),

@@ -17,6 +17,12 @@ test pushes and records the client's acks:
     envelope_id = await mock.push(events_api_envelope(body))
     ack = await mock.wait_for_ack(envelope_id)
 
+Posted messages are kept per channel with their metadata (`mock.messages[channel]`), and served back by
+`conversations.history` / `conversations.replies` (metadata only with include_all_metadata). Hooks:
+`mock.after_accept[method] = callable(call)` runs once a call was accepted, before the answer goes out
+(a test can crash the app there); `mock.expired_urls` holds response_url keys answered 404 expired_url.
+`views.open` answers with a view id and records the view.
+
 Outages: `await mock.drop_sockets()` closes every open connection from Slack's side;
 `mock.refuse_sockets = True` answers new websocket upgrades with 503 (apps.connections.open still
 works); `mock.answer_pings = False` leaves the client's pings unanswered (a silently dead link).
@@ -79,6 +85,9 @@ class MockSlack:
         self.delay: dict[str, float] = {}  # method -> seconds each call takes (a slow Slack)
         self.outages: dict[str, tuple[float, int]] = {}  # method -> (until time.monotonic(), HTTP status)
         self.accepted: list[Call] = []  # calls answered ok, recorded when the answer is sent
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages (with metadata)
+        self.after_accept: dict[str, Any] = {}  # method -> callable(call), awaited if it returns an awaitable
+        self.expired_urls: set[str] = set()  # response_url keys answered with 404 expired_url
         self._ts = itertools.count(1)
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -97,6 +106,7 @@ class MockSlack:
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post(RESPONSE_PATH + "{key}", self._response_url)
         app.router.add_get(SOCKET_PATH, self._socket)
         return app
@@ -221,6 +231,10 @@ class MockSlack:
         if answer.get("ok"):
             self.accepted.append(Call(method, body, dict(request.headers), path=request.path))
             self._changed.set()
+            if hook := self.after_accept.get(method):
+                done = hook(self.accepted[-1])
+                if asyncio.iscoroutine(done):
+                    await done
         return web.json_response(answer)
 
     def outage(self, method: str, seconds: float, status: int = 500) -> None:
@@ -234,8 +248,20 @@ class MockSlack:
                     "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
                     "is_enterprise_install": False}
         if method == "chat.postMessage":
-            return {"ok": True, "channel": body.get("channel"), "ts": ts,
-                    "message": {"text": body.get("text"), "ts": ts, "bot_id": self.bot_id}}
+            metadata = body.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = {"type": "message", "text": body.get("text"), "ts": ts, "bot_id": self.bot_id}
+            if body.get("thread_ts"):
+                message["thread_ts"] = body["thread_ts"]
+            if metadata:
+                message["metadata"] = metadata
+            self.messages.setdefault(str(body.get("channel")), []).append(message)
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": dict(message)}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._read_messages(method, body)
+        if method == "views.open":
+            return {"ok": True, "view": {"id": f"V{next(self._ts):04d}", "type": "modal"}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "chat.update":
@@ -247,9 +273,25 @@ class MockSlack:
             return {"ok": True, "channel": {"id": "D" + user.lstrip("U")}}
         return {"ok": False, "error": "unknown_method"}
 
+    def _read_messages(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, like Slack; a thread's replies are those with its thread_ts (oldest first)."""
+        oldest = float(body.get("oldest") or 0)
+        limit = int(body.get("limit") or 100)
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in self.messages.get(str(body.get("channel")), []) if float(m["ts"]) > oldest]
+        if method == "conversations.replies":
+            found = [m for m in found if m.get("thread_ts") == body.get("ts")][:limit]
+        else:
+            found = list(reversed(found))[:limit]
+        if not with_metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        return {"ok": True, "messages": found, "has_more": False}
+
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await self._decode(request)
         self._record(Call("response_url", body, dict(request.headers), path=request.path))
+        if request.match_info["key"] in self.expired_urls:
+            return web.Response(status=404, text="expired_url")
         return web.json_response({"ok": True})
 
     # ------------------------------------------------------------------ Socket Mode
