@@ -86,3 +86,27 @@ async def test_cve_subcommand_answers_from_the_advisor_and_explains_bad_input(sl
     assert "Usage" in (await run(app, "cve")).all_text
     plain = await slack_factory()  # no CVE_DATA: says so
     assert "not set up" in (await run(plain, "cve CVE-2099-0001")).all_text
+
+
+async def test_an_expired_response_url_falls_back_to_an_ephemeral_message(slack_app) -> None:
+    slack_app.mock.expired_urls.add("cmd")  # Slack answers 404 expired_url
+    status, _ = await slack_app.command("ask what are the pod security standards?", user_id="ULATE", channel_id="C7")
+    assert status == 200
+    [ephemeral] = await slack_app.mock.wait_for("chat.postEphemeral")
+    assert ephemeral.body["user"] == "ULATE" and ephemeral.body["channel"] == "C7"
+    assert "Pod Security Standards" in ephemeral.all_text
+    assert len(slack_app.mock.find("response_url")) == 1  # tried once, then the fallback
+
+
+async def test_a_command_is_stored_redacted_before_the_ack(slack_app) -> None:
+    import random
+
+    from support.fake_credentials import make_credential
+    from sqlalchemy import text
+
+    credential = make_credential("github_token", random.Random(5))
+    await slack_app.command(f"ask is this leaked {credential.snippet} how do I rotate it?")
+    await slack_app.mock.wait_for("response_url")
+    async with slack_app.bot.service.storage.engine.connect() as connection:
+        [(kind, payload)] = (await connection.execute(text("SELECT kind, payload FROM inbox"))).all()
+    assert kind == "command" and credential.secrets[0] not in payload and "response_url" in payload

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from support.signed_client import mention_event, message_event
 
 from bot.slack import blocks as B
@@ -171,5 +173,9 @@ async def test_secret_is_redacted_and_warned_privately(slack_app) -> None:
     assert warning.body["user"] == "ULEAKER" and "rotate" in warning.all_text
     for call in slack_app.mock.calls:
         assert SECRET not in str(call.body)
-    stored = await slack_app.bot.service.storage.questions.popular_entries(days=1)
+    for _ in range(100):  # the question is logged just after the reply went out
+        stored = await slack_app.bot.service.storage.questions.popular_entries(days=1)
+        if stored:
+            break
+        await asyncio.sleep(0.05)
     assert stored  # the question was still answered and logged

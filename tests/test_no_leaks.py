@@ -212,13 +212,14 @@ async def test_logs_never_hold_question_text_or_subcommand_words(slack_factory, 
 
     # The database refuses the write: a real failing INSERT (its SQL error would carry the parameters,
     # were they not hidden) ...
+    # (The inbox worker writes an event's question rows after its reply: Inbox.log_questions.)
     storage = app.bot.service.storage
-    original = storage.questions.log_question
+    original = storage.inbox.log_questions
     errors: list[str] = []
 
-    async def observed(reply: Any, context: Any, **kwargs: Any) -> int:
+    async def observed(rows: Any) -> None:
         try:
-            return await original(reply, context, **kwargs)
+            return await original(rows)
         except Exception as exc:
             errors.append(str(exc))
             raise
@@ -226,22 +227,26 @@ async def test_logs_never_hold_question_text_or_subcommand_words(slack_factory, 
     async with storage.engine.begin() as connection:
         await connection.execute(sql("CREATE TRIGGER refuse BEFORE INSERT ON questions "
                                      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"))
-    storage.questions.log_question = observed
+    storage.inbox.log_questions = observed
     await app.event(mention_event(questions["dbfail"], user="UD", channel="C1"))
-    await app.mock.wait_for("chat.postMessage", count=3)  # answered after the failed write
+    await app.mock.wait_for("chat.postMessage", count=3)  # answered; the log write comes after the reply
+    for _ in range(100):
+        if errors:
+            break
+        await asyncio.sleep(0.05)
     assert errors and "disk says no" in errors[0] and "hidden" in errors[0] and marker not in errors[0]
 
     # ... and a storage layer whose exception message quotes the question.
-    async def failing(reply: Any, context: Any, **kwargs: Any) -> int:
-        raise RuntimeError(f"could not insert {reply.question!r}")
+    async def failing(rows: Any) -> None:
+        raise RuntimeError(f"could not insert {rows[0]['text']!r}")
 
-    storage.questions.log_question = failing
+    storage.inbox.log_questions = failing
     try:
         await app.event(message_event(questions["dbraise"], user="UE", channel="DE1", channel_type="im"))
         await app.mock.wait_for("chat.postMessage", count=4)
         await app.mock.settle(0.3)
     finally:
-        storage.questions.log_question = original
+        storage.inbox.log_questions = original
 
     records = [json.loads(line) for line in log_stream.getvalue().splitlines()]
     assert sum("could not log a question" in r["msg"] for r in records) == 2, "the failures were not logged"

@@ -36,6 +36,8 @@ class Report:
     titles: dict[str, str] = field(default_factory=dict)  # faq id -> its question, for display
     # Events the bot accepted but could not answer for good: (event kind, reason); never their text.
     undelivered: list[tuple[str, str]] = field(default_factory=list)
+    # Why answers were not helpful (the feedback modal's reasons): reason -> votes.
+    not_helpful_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_questions(self) -> int:
@@ -82,6 +84,7 @@ async def build_report(
     worst = await storage.questions.worst_rated(since=since, until=now, limit=top)
     stale = stale_entries(knowledge, stale_days=stale_days, today=now.date())
     undelivered = [(kind, reason or "unknown") for _key, kind, reason in await storage.inbox.failed(since=since)]
+    reasons = await storage.questions.reason_counts(since=since, until=now)
     return Report(
         days=days,
         generated_at=now,
@@ -90,6 +93,7 @@ async def build_report(
         gap_groups=len(gaps),
         top_answered=top_answered,
         worst_rated=worst,
+        not_helpful_reasons=reasons,
         stale=stale,
         stale_days=stale_days,
         private_count=kinds.get(ReplyKind.PRIVATE.value, 0),

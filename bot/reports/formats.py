@@ -113,6 +113,8 @@ def _render_text(report: Report) -> str:
     lines += [f"  {n:6}  {faq_id}" for faq_id, n in report.top_answered] or ["  none"]
     lines += ["", "Entries rated not helpful (not helpful / helpful):"]
     lines += [f"  {bad:4} / {good:<4} {faq_id}" for faq_id, bad, good in report.worst_rated] or ["  none"]
+    if report.not_helpful_reasons:
+        lines.append("  reasons: " + ", ".join(f"{reason} {n}" for reason, n in sorted(report.not_helpful_reasons.items())))
     lines += ["", f"Stale entries (not reviewed in {report.stale_days} days):"]
     lines += [f"  {s.id}: " + (f"reviewed {s.reviewed.isoformat()} ({s.days_old} days ago)" if s.reviewed
                                else "never reviewed") for s in report.stale] or ["  none"]
