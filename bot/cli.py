@@ -1,4 +1,4 @@
-"""`sigsec-bot` commands: run, console, ask, eval, validate, db, report."""
+"""`sigsec-bot` commands: run, console, ask, eval, validate, db, report, cve."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="frequent-question and gap report for maintainers")
     report.add_argument("--days", type=int, default=30)
-    report.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
+    report.add_argument("--format", choices=("text", "markdown", "csv", "json", "issues"), default="text",
+                        help="issues: a ready-to-file Markdown doc issue per top gap cluster")
+    report.add_argument("--out", type=Path, help="with --format issues: write one NN-slug.md per issue here")
     return parser
 
 
@@ -100,7 +102,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         return asyncio.run(_db(settings, args))
     if args.command == "report":
-        return asyncio.run(_report(settings, days=args.days, fmt=args.format))
+        if args.out is not None and args.format != "issues":
+            raise ConfigError("--out goes with --format issues")
+        return asyncio.run(_report(settings, days=args.days, fmt=args.format, out=args.out))
     raise AssertionError(args.command)
 
 
@@ -180,14 +184,27 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _report(settings: Settings, *, days: int, fmt: str) -> int:
+async def _report(settings: Settings, *, days: int, fmt: str, out: Path | None = None) -> int:
     from bot.bootstrap import open_service, shutdown_service
 
     if days < 1:
         raise ConfigError("--days must be at least 1")
     service = await open_service(settings)
     try:
-        print(await service.report(days=days, fmt=fmt))
+        if out is None:
+            print(await service.report(days=days, fmt=fmt))
+            return 0
+        from bot.reports import build_report
+        from bot.reports.issues import draft_issues, write_issues
+        from bot.reports.meaning import loaded_embedder
+
+        assert service.storage is not None  # open_service opened it
+        report = await build_report(service.storage, knowledge=service.knowledge, days=days,
+                                    stale_days=settings.stale_days, embedder=loaded_embedder())
+        written = write_issues(draft_issues(report, service.knowledge), out)
+        print(f"wrote {len(written)} issue draft(s) to {out}")
+        for path in written:
+            print(f"  {path.name}")
     finally:
         await shutdown_service(service)
     return 0

@@ -23,7 +23,7 @@ BANNER = (
 CONSOLE_USER = "console"  # one person at the terminal: hashed like a Slack id, so the report counts one asker
 QUIT = {"quit", "exit", ":q"}
 BARE_COMMANDS = {"help", "onboard", "report"}
-REPORT_FORMATS = ("text", "markdown", "csv", "json")
+REPORT_FORMATS = ("text", "markdown", "csv", "json", "issues")
 DEFAULT_REPORT_DAYS = 30
 
 HELP = """\

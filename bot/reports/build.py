@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.knowledge import KnowledgeBase
 from bot.core.reply import ReplyKind
@@ -68,8 +69,9 @@ async def build_report(
     low_confidence: float = 0.7,
     limit: int = 50,
     top: int = 10,
+    embedder: Any = None,
 ) -> Report:
-    """Gather the report for the `days` days up to `now` (UTC)."""
+    """Gather the report for the `days` days up to `now` (UTC); `embedder` also groups gaps by meaning."""
     if now is None:
         now = storage.clock()
     elif now.tzinfo is None:
@@ -78,7 +80,7 @@ async def build_report(
         now = now.astimezone(dt.UTC)
     since = now - dt.timedelta(days=days)
     rows = await storage.questions.gap_rows(since=since, until=now, low_confidence=low_confidence)
-    gaps = await asyncio.to_thread(group_gaps, rows)  # CPU work off the event loop
+    gaps = await asyncio.to_thread(lambda: group_gaps(rows, embedder=embedder))  # CPU work off the event loop
     kinds = await storage.questions.kind_counts(since=since, until=now)
     top_answered = await storage.questions.popular_entries(days=days, limit=top, now=now)
     worst = await storage.questions.worst_rated(since=since, until=now, limit=top)

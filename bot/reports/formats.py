@@ -74,15 +74,18 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Inline markup anywhere; block markup only where a line starts ("140-3" stays as written).
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^([-+>#=]|\d+(?=[.)]))")
 
 
 def md_escape(text: str) -> str:
     """User text safe inside GitHub Markdown: no HTML, no formatting, no @mentions or #refs."""
     text = html.escape(scrub(text), quote=False)  # & < > first; the entities' '&' and ';' are inert
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text)
     # A zero-width space after '@' / '#' stops GitHub from notifying people or linking issues.
-    return text.replace("@", "@\u200b").replace("\\#", "\\#\u200b")
+    return text.replace("@", "@\u200b").replace("#", "#\u200b")
 
 
 def _md_code(value: str) -> str:

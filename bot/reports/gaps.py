@@ -12,7 +12,9 @@ questions are grouped in two steps so 100k rows stay fast:
 2. greedy fuzzy merging of the distinct keys, most-asked first: a key joins the first group
    leader scoring >= `FUZZY_CUTOFF` (rapidfuzz ratio, or ratio on sorted words) whose
    numbers/CVE ids are the same. Candidates are blocked: only leaders sharing one of the key's
-   three rarest words, with a similar length, are scored.
+   three rarest words, with a similar length, are scored;
+3. with the sentence-embedding model, groups that mean the same are merged (`meaning`): nearest
+   centroid above a threshold, a bounded number of clusters, so still linear.
 
 Groups rank by distinct askers, then questions. Private reports only ever appear as a count.
 """
@@ -23,11 +25,12 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 
 from bot.core.text import terms
+from bot.reports.meaning import merge_by_meaning
 
 FUZZY_CUTOFF = 85.0
 BLOCK_TOKENS = 3  # a key is indexed / looked up under its rarest words
@@ -209,10 +212,11 @@ def _examples(parts: list[_Acc]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def group_gaps(rows: Iterable[tuple], *, cutoff: float = FUZZY_CUTOFF) -> list[Gap]:
+def group_gaps(rows: Iterable[tuple], *, cutoff: float = FUZZY_CUTOFF, embedder: Any = None) -> list[Gap]:
     """Group gap rows (asked_at, channel_id, user_hash, text, normalized, route_id, reason), ranked.
 
-    `asked_at` is a datetime, or on SQLite the stored UTC text (same order, parsed per group)."""
+    `asked_at` is a datetime, or on SQLite the stored UTC text (same order, parsed per group).
+    `embedder` (the sentence-embedding model) also merges groups that mean the same; None: words only."""
     by_key: dict[str, _Acc] = {}
     keys: dict[tuple[str | None, str | None], str] = {}  # many rows share a phrasing
     for asked_at, channel_id, user_hash, text, normalized, route_id, reason in rows:
@@ -244,9 +248,14 @@ def group_gaps(rows: Iterable[tuple], *, cutoff: float = FUZZY_CUTOFF) -> list[G
     members: dict[str, list[str]] = defaultdict(list)
     for key in order:  # members stay most-asked first
         members[leader_of[key]].append(key)
+    groups = list(members.values())
+    if embedder is not None:  # one phrasing per word group: its most common text
+        phrasings = [_ranked_texts(by_key[keys[0]].texts)[:1] or [keys[0]] for keys in groups]
+        merged = merge_by_meaning([scrub(text[0]) for text in phrasings], embedder)
+        groups = [[key for index in cluster for key in groups[index]] for cluster in merged]
 
     gaps = []
-    for leader, keys in members.items():
+    for keys in groups:
         parts = [by_key[k] for k in keys]
         total = _Acc()
         for part in parts:

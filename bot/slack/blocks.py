@@ -43,6 +43,7 @@ FEEDBACK_NO = "feedback_no"
 SUGGESTION_PREFIX = "suggest_"
 ONBOARD_PREFIX = "onboard_"
 HOME_ONBOARD = "home_onboard"
+DRAFT_ISSUE_PREFIX = "home_draft_issue_"  # + the gap cluster's rank: opens its doc-issue draft (handlers.home)
 FEEDBACK_REASON_VIEW = "feedback_reason"  # the "Not helpful" modal's callback_id
 REASON_BLOCK, REASON_ACTION = "reason", "reason_choice"
 COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment_text"
