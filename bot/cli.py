@@ -1,4 +1,4 @@
-"""`sigsec-bot` commands: run, console, ask, eval, validate, db, report, cve."""
+"""`sigsec-bot` commands: run, console, ask, eval, validate, db, report, suggest, cve."""
 
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "markdown", "csv", "json", "issues"), default="text",
                         help="issues: a ready-to-file Markdown doc issue per top gap cluster")
     report.add_argument("--out", type=Path, help="with --format issues: write one NN-slug.md per issue here")
+
+    suggest = commands.add_parser("suggest", help="propose FAQ alternates from picked suggestions and helpful answers")
+    suggest.add_argument("--days", type=int, default=90)
+    suggest.add_argument("--out", type=Path, default=Path("suggested-alternates.yaml"),
+                         help="the YAML patch to write (never inside the knowledge folder)")
+    suggest.add_argument("--eval", type=Path, action="append", dest="eval_files", metavar="FILE",
+                         help="an eval set to check against (repeatable; default: the dev, holdout and real sets)")
+    suggest.add_argument("--catalog", type=Path, help="knowledge-catalog.yaml (default ../shared/ when present)")
+    suggest.add_argument("--min-count", type=int, default=1, help="times a phrasing must be confirmed")
     return parser
 
 
@@ -105,6 +114,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.out is not None and args.format != "issues":
             raise ConfigError("--out goes with --format issues")
         return asyncio.run(_report(settings, days=args.days, fmt=args.format, out=args.out))
+    if args.command == "suggest":
+        from bot.curation.cli import run_suggest
+
+        return asyncio.run(run_suggest(settings, days=args.days, out=args.out, eval_files=args.eval_files,
+                                       catalog=args.catalog, min_count=args.min_count))
     raise AssertionError(args.command)
 
 
