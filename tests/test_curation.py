@@ -6,7 +6,7 @@ Real stores (SQLite and PostgreSQL), the small Slack test knowledge (conftest), 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import datetime as dt
 import hashlib
 import textwrap
 from pathlib import Path
@@ -69,7 +69,7 @@ async def seed(store: Storage) -> None:
 async def test_confirmed_phrasings_are_cleaned_deduplicated_and_counted(store: Storage, slack_knowledge) -> None:
     await seed(store)
     knowledge = load_or_raise(*slack_knowledge)
-    rows = await confirmed_phrasings(store.engine, since=store.clock() - __import__("datetime").timedelta(days=1))
+    rows = await confirmed_phrasings(store.engine, since=store.clock() - dt.timedelta(days=1))
     assert len(rows) == 6  # five picks, one helpful-rated answer
     found = candidates(rows, knowledge)
     assert sorted(found) == ["rbac-least-privilege", "secrets-encryption"]
@@ -167,8 +167,3 @@ def test_cli_suggest_writes_the_patch_outside_knowledge(tmp_path: Path, slack_kn
     assert "outside the knowledge folder" in capsys.readouterr().err
     assert not (folder / "x.yaml").exists()
 
-
-def test_settings_replace_keeps_the_routing_file(slack_knowledge) -> None:
-    settings = settings_for(slack_knowledge)
-    moved = dataclasses.replace(settings, knowledge_dir=Path("/elsewhere"))
-    assert moved.routing_file == settings.routing_file
