@@ -13,7 +13,7 @@ from bot.slack.deps import Listeners
 
 
 def register_all(app: Any, deps: Listeners) -> None:
-    from handlers import actions, commands, home, messages, onboarding
+    from handlers import actions, commands, home, messages, onboarding, shortcuts
 
-    for module in (messages, commands, actions, onboarding, home):
+    for module in (messages, commands, actions, onboarding, home, shortcuts):
         module.register(app, deps)

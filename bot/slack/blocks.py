@@ -43,6 +43,7 @@ FEEDBACK_NO = "feedback_no"
 SUGGESTION_PREFIX = "suggest_"
 ONBOARD_PREFIX = "onboard_"
 HOME_ONBOARD = "home_onboard"
+POST_IN_THREAD = "post_in_thread"  # the "Ask sigsec about this message" answer, posted publicly (handlers.shortcuts)
 DRAFT_ISSUE_PREFIX = "home_draft_issue_"  # + the gap cluster's rank: opens its doc-issue draft (handlers.home)
 FEEDBACK_REASON_VIEW = "feedback_reason"  # the "Not helpful" modal's callback_id
 REASON_BLOCK, REASON_ACTION = "reason", "reason_choice"
@@ -217,6 +218,12 @@ def suggestion_buttons(entries: Sequence[FaqEntry], *, question_id: int | str | 
 def private_blocks() -> list[Block]:
     """How to report privately; asks to remove public details."""
     return [header(M.SLACK_PRIVATE_TITLE), section(M.PRIVATE_REPORT)]
+
+
+def post_in_thread_blocks(value: str) -> list[Block]:
+    """Under a privately shown answer: a button that posts it in the message's thread for everyone."""
+    return [ActionsBlock(block_id="share", elements=[button("Post in thread", POST_IN_THREAD, value)]),
+            context("Only you see this answer. *Post in thread* shares it in the message's thread.")]
 
 
 def notes_blocks(notes: Iterable[str]) -> list[Block]:
