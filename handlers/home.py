@@ -1,8 +1,8 @@
 """App Home: publish the Home tab on app_home_opened (maintainers also get the report summary).
 
-Maintainers also see the top gap clusters, each with a "Draft doc issue" button: a click rebuilds
-the report and opens a modal (views.open with the click's trigger_id) holding the Markdown issue
-drafted by `bot.reports.issues`, ready to paste into GitHub.
+Maintainers also see the top gap clusters, each with a "Draft doc issue" button: a click opens a
+modal at once (views.open with the click's trigger_id, which expires in 3 s), rebuilds the report
+and fills the modal (views.update) with the Markdown issue drafted by `bot.reports.issues`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ DRAFTS_TITLE = "*Documentation gaps*: draft a GitHub issue for a group of questi
 DRAFT_BUTTON = "Draft doc issue"
 DRAFT_MODAL_TITLE = "Doc issue draft"
 DRAFT_INTRO = "Copy this Markdown into a new issue (title first):"
+DRAFT_LOADING = "Drafting the issue from the question log…"
 DRAFT_GONE = "This group of questions is no longer among the report's gaps. Reopen the Home tab for the current list."
 
 
@@ -116,10 +117,12 @@ def draft_buttons(drafts: list[Any]) -> list[Block]:
     return blocks
 
 
-def draft_modal(draft: Any | None) -> View:
-    """The modal showing one draft as Markdown to copy (or why there is none)."""
-    if draft is None:
-        blocks: list[Block] = [B.section(DRAFT_GONE)]
+def draft_modal(draft: Any | None, *, loading: bool = False) -> View:
+    """The modal showing one draft as Markdown to copy (or that it is coming, or why there is none)."""
+    if loading:
+        blocks: list[Block] = [B.section(DRAFT_LOADING)]
+    elif draft is None:
+        blocks = [B.section(DRAFT_GONE)]
     else:
         shown = B.report_blocks(f"# {draft.title}\n\n{draft.body}", title=draft.title)
         blocks = [shown[0], B.section(DRAFT_INTRO), *shown[1:]]
@@ -128,9 +131,16 @@ def draft_modal(draft: Any | None) -> View:
 
 
 async def open_draft(deps: Listeners, trigger_id: str, value: dict[str, Any]) -> None:
-    """Rebuild the drafts and open the one clicked (matched by its example, else by its rank)."""
+    """Open the modal, rebuild the drafts, show the one clicked (matched by its example, else by rank)."""
     from bot.reports.issues import draft_issues
 
+    client = deps.gateway.client
+    opened = await deps.gateway.call("views.open", lambda: client.views_open(
+        trigger_id=trigger_id, view=draft_modal(None, loading=True)))
+    view_id = ((opened.response or {}).get("view") or {}).get("id") if opened.ok else None
+    if not view_id:
+        log_event(log, "draft_issue_failed", error=opened.error or "no view id")
+        return
     drafts = []
     try:
         report = await _report(deps)
@@ -140,7 +150,6 @@ async def open_draft(deps: Listeners, trigger_id: str, value: dict[str, Any]) ->
     chosen = next((d for d in drafts if _fingerprint(d.gap.example) == value.get("k")), None)
     if chosen is None and not value.get("k"):
         chosen = next((d for d in drafts if d.rank == value.get("r")), None)
-    view = draft_modal(chosen)
-    sent = await deps.gateway.call("views.open", lambda: deps.gateway.client.views_open(trigger_id=trigger_id,
-                                                                                         view=view))
+    sent = await deps.gateway.call("views.update", lambda: client.views_update(view_id=view_id,
+                                                                               view=draft_modal(chosen)))
     log_event(log, "draft_issue_opened", ok=sent.ok, found=chosen is not None)

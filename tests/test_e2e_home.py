@@ -42,8 +42,11 @@ async def test_draft_doc_issue_button_opens_the_draft(slack_app) -> None:
                                        container_type="view", response_url=None)
     assert status == 200
     [opened] = await slack_app.mock.wait_for("views.open")
-    assert opened.body["trigger_id"].endswith(".trigger")  # the click's own trigger
-    view = view_of(opened)
+    assert opened.body["trigger_id"].endswith(".trigger")  # the click's own trigger, used at once
+    assert "Drafting the issue" in json.dumps(view_of(opened))
+    [updated] = await slack_app.mock.wait_for("views.update")
+    assert updated.body["view_id"].startswith("V")  # the modal views.open answered with
+    view = view_of(updated)
     assert view["type"] == "modal" and B.validate_blocks(view["blocks"], limit=B.VIEW_BLOCK_LIMIT) == []
     shown = "\n".join(json.dumps(block) for block in view["blocks"])
     assert "keyless cosign signing" in shown and "## What people asked" in shown
@@ -66,5 +69,5 @@ async def test_a_stale_button_says_the_group_is_gone(slack_app) -> None:
     await home_with_gaps(slack_app)
     await slack_app.action(f"{B.DRAFT_ISSUE_PREFIX}1", B.encode_value(r=1, k="000000000000"), user_id=MAINTAINER,
                            container_type="view", response_url=None)
-    [opened] = await slack_app.mock.wait_for("views.open")
-    assert "no longer among the report's gaps" in json.dumps(view_of(opened))
+    [updated] = await slack_app.mock.wait_for("views.update")
+    assert "no longer among the report's gaps" in json.dumps(view_of(updated))
