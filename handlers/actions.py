@@ -54,10 +54,12 @@ def register(app: Any, deps: Listeners) -> None:
     @app.action(B.FEEDBACK_NO)
     async def on_no(ack: Any, body: dict[str, Any], respond: Any) -> None:
         question = _question(body)
-        if body.get("trigger_id") and question.get("q") is not None and deps.service.storage is not None:
-            # Within Slack's 3 seconds, so here and not in the inbox; the vote is recorded either way.
-            await deps.gateway.open_view(body["trigger_id"], B.feedback_reason_view(B.encode_value(**question)))
         await accept_or_work("feedback", body, respond, {**_clicked(body), **question, "helpful": False})
+        if body.get("trigger_id") and question.get("q") is not None and deps.service.storage is not None:
+            # Within Slack's 3 seconds of the click, so here and not through the inbox; not awaited, so a
+            # slow views.open never delays the ack. The vote is recorded whether or not the modal opens.
+            deps.tasks.spawn(deps.gateway.open_view(body["trigger_id"], B.feedback_reason_view(
+                B.encode_value(**question))), name="feedback_reasons")
         await ack()
 
     @app.view(B.FEEDBACK_REASON_VIEW)

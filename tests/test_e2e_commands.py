@@ -110,3 +110,33 @@ async def test_a_command_is_stored_redacted_before_the_ack(slack_app) -> None:
     async with slack_app.bot.service.storage.engine.connect() as connection:
         [(kind, payload)] = (await connection.execute(text("SELECT kind, payload FROM inbox"))).all()
     assert kind == "command" and credential.secrets[0] not in payload and "response_url" in payload
+
+
+async def test_without_storage_commands_and_clicks_are_answered_directly(mock_slack, slack_knowledge) -> None:
+    import aiohttp
+    from conftest import SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SlackHarness
+    from support.signed_client import SlackSigner
+
+    from bot.bootstrap import SlackBot, open_service
+    from bot.core.config import load_settings
+
+    folder, routing = slack_knowledge
+    settings = load_settings({"SLACK_BOT_TOKEN": SLACK_BOT_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
+                              "SLACK_API_URL": mock_slack.api_url, "PORT": "0", "KNOWLEDGE_DIR": str(folder),
+                              "ROUTING_FILE": str(routing)})
+    bot = SlackBot.build(settings, await open_service(settings, with_storage=False), pace_seconds=0)
+    await bot.start(host="127.0.0.1", port=0)
+    async with aiohttp.ClientSession() as session:
+        app = SlackHarness(bot, mock_slack, SlackSigner(SLACK_SIGNING_SECRET), session, folder, routing)
+        try:
+            assert bot.deps.inbox is None
+            call = await run(app, "ask what are the pod security standards?")
+            assert "Pod Security Standards" in call.all_text
+            await app.action(f"{B.ONBOARD_PREFIX}docs", "docs")
+            [click] = await app.mock.wait_for("response_url")
+            assert "http" in click.all_text
+            await app.action(B.FEEDBACK_NO, B.encode_value(q=None, f="pod-security-standards"))
+            await app.mock.wait_for("response_url", count=2)
+            assert app.mock.find("views.open") == []  # no storage to keep a reason in
+        finally:
+            await bot.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace as with_fields
 from typing import Any
 
 from bot.delivery.gateway import Outgoing, Sent
@@ -270,3 +271,48 @@ async def test_the_reply_does_not_wait_for_the_question_log_and_the_row_is_writt
     await asyncio.sleep(0.1)
     assert await rows() == 1
     await service.close()
+
+
+async def test_a_post_slack_already_has_is_found_by_its_metadata_not_posted_again(mock_slack) -> None:
+    """The gateway's lookup before re-posting a reply that may have been accepted (a retry or a takeover):
+    in a thread via conversations.replies, elsewhere (a DM) via conversations.history."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.delivery.gateway import REPLY_EVENT_TYPE, SlackGateway
+
+    gateway = SlackGateway(AsyncWebClient(token="xoxb-test", base_url=mock_slack.api_url), pace_seconds=0)
+    since = dt.datetime.now(dt.UTC).timestamp()
+    for channel, thread in (("C1", "1700000000.000100"), ("D1", None)):
+        first = Outgoing(channel, "answer", thread_ts=thread,
+                         metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": f"Ev{channel}", "i": 0}})
+        assert (await gateway.deliver(first)).ok
+        again = await gateway.deliver(with_fields(first, posted_since=since))  # the takeover's attempt
+        assert again.ok and again.response == {"found": True}
+        other = with_fields(first, metadata={"event_type": REPLY_EVENT_TYPE,
+                                            "event_payload": {"key": f"Ev{channel}", "i": 1}}, posted_since=since)
+        assert (await gateway.deliver(other)).ok  # a different reply of the event: not there, so posted
+    posts = mock_slack.find("chat.postMessage")
+    assert [(c.body["channel"], c.body["metadata"]["event_payload"]["i"]) for c in posts] == [
+        ("C1", 0), ("C1", 1), ("D1", 0), ("D1", 1)]
+    assert len(mock_slack.find("conversations.replies")) == 2 and len(mock_slack.find("conversations.history")) == 2
+
+
+async def test_response_url_answers_expire_to_an_ephemeral_and_only_slack_urls_are_used(mock_slack) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.delivery.gateway import SlackGateway
+
+    gateway = SlackGateway(AsyncWebClient(token="xoxb-test", base_url=mock_slack.api_url), pace_seconds=0)
+    now = dt.datetime.now(dt.UTC).timestamp()
+    fresh = Outgoing("C1", "hi", ephemeral_to="U1", response_url=mock_slack.response_url("r1"), url_expires=now + 60)
+    assert (await gateway.deliver(fresh)).ok and len(mock_slack.find("response_url")) == 1
+    assert (await gateway.deliver(with_fields(fresh, url_expires=now - 1))).ok  # expired: not tried
+    assert len(mock_slack.find("response_url")) == 1
+    [ephemeral] = mock_slack.find("chat.postEphemeral")
+    assert ephemeral.body["user"] == "U1" and ephemeral.body["channel"] == "C1"
+    elsewhere = with_fields(fresh, response_url="http://198.51.100.7/steal", ephemeral_to=None)
+    sent = await gateway.deliver(elsewhere)
+    assert not sent.ok and sent.error == "response_url_untrusted" and len(mock_slack.find("response_url")) == 1
+    in_dm = with_fields(fresh, channel="D1", url_expires=now - 1)
+    assert (await gateway.deliver(in_dm)).ok  # in the user's DM with the bot: a plain message
+    assert mock_slack.find("chat.postMessage", channel="D1")

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 from typing import Any, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
@@ -43,6 +44,7 @@ log = logging.getLogger("sigsec.slack")
 SLACK_API_DEFAULT = "https://slack.com/api/"
 REPLY_EVENT_TYPE = "sigsec_reply"  # message metadata of the bot's public replies
 RESPONSE_URL_SECONDS = 30 * 60 - 60  # Slack keeps a response_url valid 30 minutes; stop a minute early
+RESPONSE_URL_HOST = "hooks.slack.com"
 LOOKUP_LIMIT = 200  # messages read when looking for an already-posted reply (one page)
 
 
@@ -173,8 +175,18 @@ class SlackGateway:
                 return True
         return False
 
+    def _trusted_url(self, url: str) -> bool:
+        """Response URLs are Slack's (https://hooks.slack.com/...), or on the Web API's host (a mock)."""
+        target, api = urlsplit(url), urlsplit(str(getattr(self.client, "base_url", "") or SLACK_API_DEFAULT))
+        if target.scheme == "https" and target.hostname == RESPONSE_URL_HOST:
+            return True
+        return (target.scheme, target.hostname, target.port) == (api.scheme, api.hostname, api.port) \
+            and api.hostname != "slack.com"
+
     async def _via_response_url(self, message: Outgoing) -> Sent:
-        if message.url_expires is None or time.time() < message.url_expires:
+        if not self._trusted_url(message.response_url or ""):
+            reason: str | None = "response_url_untrusted"
+        elif message.url_expires is None or time.time() < message.url_expires:
             sent = await self._post_response_url(message)
             if sent.ok or sent.retryable:
                 return sent
