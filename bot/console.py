@@ -81,7 +81,7 @@ class Console:
             self.say(await self.command(text.lstrip("/")))
             return True
         reply = await self.service.answer(text, context=self.context)
-        recorded = self.service.storage is not None and reply.question_id is not None
+        recorded = self.service.storage is not None and reply.log_ref is not None  # logged, or to be
         self.say(plain_text(reply, recorded=recorded))
         return True
 
