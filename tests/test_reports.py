@@ -234,3 +234,15 @@ def test_md_escape_never_leaves_live_markup(text: str) -> None:
     assert "<" not in escaped and "\n" not in escaped
     assert re.search(r"@(?!\u200b)", escaped) is None
     assert re.search(r"(?<!\\)[*_`\[\]|]", escaped) is None
+
+
+async def test_grouping_by_meaning_keeps_the_seeded_topics_apart(store: Storage) -> None:
+    """With the embedding model the same five groups come out: rephrasings were already merged, topics stay apart."""
+    from bot.core.service import shared_embedder
+
+    await seed(store)
+    words = await build_report(store, knowledge=KB, days=30, now=NOW)
+    meaning = await build_report(store, knowledge=KB, days=30, now=NOW, embedder=shared_embedder())
+    assert [(g.count, g.askers, g.examples) for g in meaning.gaps] == [(g.count, g.askers, g.examples)
+                                                                        for g in words.gaps]
+    assert (by_example(meaning, "runc").count, by_example(meaning, "containerd").count) == (5, 1)
