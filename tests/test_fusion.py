@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.core.focus import LONG_POST, focus
-from bot.core.fusion import FusionPolicy, fuse
+from bot.core.fusion import Evidence, FusionPolicy, Gate, fuse, gate
 from bot.core.knowledge import FaqEntry
 from bot.core.matcher import Candidate, Decision, Match
 from bot.semantic.index import SemanticScores
@@ -106,3 +106,87 @@ async def test_fused_service_answers_a_paraphrase_the_lexical_matcher_misses():
     reply = await fused.answer("can I stop pods from talking to each other across namespaces")
     assert reply.faq_id == "network-policies"
     await fused.close()
+
+
+# --------------------------------------------------------------------------- the answerability gate
+
+def agreeing(anchor: float) -> SemanticScores:
+    return SemanticScores({"network-policies": 0.70, "rbac-good-practices": 0.2, "audit-logging": 0.1}, anchor)
+
+
+def test_an_entry_no_nearer_than_an_everyday_topic_is_only_suggested():
+    match = lexical((A, 0.60), (B, 0.30))
+    assert fuse(match, agreeing(0.50), ENTRIES, POLICY).decision is Decision.ANSWER
+    near = fuse(match, agreeing(0.72), ENTRIES, POLICY)  # the anchor is nearer than the entry's 0.70
+    assert near.decision is Decision.SUGGEST and near.best is A and not near.off_topic
+    unchecked = FusionPolicy(weight=0.4, answer_at=0.52, suggest_at=0.35, margin=0.05, anchor_margin=None)
+    assert fuse(match, agreeing(0.72), ENTRIES, unchecked).decision is Decision.ANSWER
+
+
+def test_coverage_is_asked_only_when_the_views_disagree_and_decides_then():
+    asked: list[str] = []
+
+    def coverage(value: float):
+        def covered(entry_id: str) -> float:
+            asked.append(entry_id)
+            return value
+        return covered
+
+    # Agreement: the coverage is never computed, however low it would be.
+    assert fuse(lexical((A, 0.60), (B, 0.30)), agreeing(0.1), ENTRIES, POLICY,
+                coverage=coverage(0.0)).decision is Decision.ANSWER
+    assert asked == []
+    # Disagreement with a clear lead: the lexical winner A, the semantic winner B.
+    split = SemanticScores({"network-policies": 0.50, "rbac-good-practices": 0.55, "audit-logging": 0.0}, 0.0)
+    strong = lexical((A, 0.80), (B, 0.30))
+    assert fuse(strong, split, ENTRIES, POLICY, coverage=coverage(0.5)).decision is Decision.ANSWER
+    thin = fuse(strong, split, ENTRIES, POLICY, coverage=coverage(0.05))
+    assert thin.decision is Decision.SUGGEST and thin.best is A
+    assert asked == ["network-policies", "network-policies"]
+
+
+def test_gate_verdicts_in_order():
+    def evidence(**changes: object) -> Evidence:
+        values = dict(fused=0.6, lead=0.1, agree=True, cosine=0.7, anchor=0.3, coverage=lambda: 0.5)
+        values.update(changes)
+        return Evidence(**values)  # type: ignore[arg-type]
+
+    assert gate(evidence(), POLICY) is Gate.ANSWER
+    assert gate(evidence(fused=0.5), POLICY) is Gate.LOW_SCORE
+    assert gate(evidence(agree=False, lead=0.01), POLICY) is Gate.SPLIT
+    assert gate(evidence(cosine=0.3), POLICY) is Gate.NEAR_ANCHOR
+    assert gate(evidence(agree=False, coverage=lambda: 0.1), POLICY) is Gate.UNCOVERED
+    assert gate(evidence(coverage=lambda: 0.0), POLICY) is Gate.ANSWER  # agreement: coverage not needed
+
+
+# --------------------------------------------------------------------------- batched decisions
+
+async def test_decide_many_gives_what_decide_gives_and_runs_the_model_once_for_the_undecided():
+    from bot.core.config import load_settings
+    from bot.core.service import LEXICAL_DECIDES, Service
+
+    service = await Service.create(load_settings({}))
+    questions = ["can I stop pods from talking to each other across namespaces",
+                 "How do I restrict pod traffic with NetworkPolicy?",  # an entry's own question
+                 "",
+                 "my pod keeps restarting and i can't see why",
+                 "who do I email about an embargoed kubernetes vulnerability"]
+    one_by_one = [service.decide(q) for q in questions]
+    embedder = service.brain.semantic.embedder
+    calls: list[list[str]] = []
+    original = embedder.encode
+
+    def counting(texts):
+        calls.append(list(texts))
+        return original(texts)
+
+    embedder.encode = counting
+    try:
+        together = service.decide_many([(q, ()) for q in questions])
+    finally:
+        del embedder.encode
+    await service.close()
+    assert [(r.kind, r.faq_id, r.route_id) for r in together] == [(r.kind, r.faq_id, r.route_id) for r in one_by_one]
+    assert [round(r.confidence, 6) for r in together] == [round(r.confidence, 6) for r in one_by_one]
+    undecided = [q for q in questions if q and service.brain.matcher.match(q).confidence < LEXICAL_DECIDES]
+    assert len(calls) == 1 and len(calls[0]) == len(undecided) < len(questions) - 1

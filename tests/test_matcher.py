@@ -154,3 +154,15 @@ def test_router_shared_terms_are_split():
     router = Router(routes, Shorthand())
     assert router.scores("shared") == {"a": 0.5, "b": 0.5}
     assert router.route("shared alpha").id == "a"
+
+
+def test_coverage_is_the_share_of_the_questions_information_an_entry_holds(brain):
+    matcher = brain.matcher
+    own = matcher.coverage("How do I restrict pod traffic with NetworkPolicy?", "network-policies")
+    assert own == pytest.approx(1.0)
+    # The same words with a term no entry uses: that term is the rarest, so the share drops.
+    diluted = matcher.coverage("How do I restrict pod traffic with NetworkPolicy on zorblax?", "network-policies")
+    assert 0.2 < diluted < own
+    assert matcher.coverage("How do I restrict pod traffic with NetworkPolicy?", "kubeadm-certificates") < 0.3
+    assert matcher.coverage("How do I restrict pod traffic?", "no-such-entry") == 0.0
+    assert matcher.coverage("how do i", "network-policies") == 0.0  # no content words

@@ -175,3 +175,76 @@ def test_shared_between_executor_threads(embedder):
     with ThreadPoolExecutor(max_workers=4) as pool:
         rows = list(pool.map(lambda t: embedder.encode([t])[0], texts))
     assert np.array_equal(np.stack(rows), expected)
+
+
+# --------------------------------------------------------------------------- batches
+
+def test_scores_many_equal_scores_one_by_one(embedder):
+    from bot.core.config import load_settings
+    from bot.core.knowledge import load_or_raise
+    from bot.semantic.index import SemanticIndex
+
+    settings = load_settings({})
+    index = SemanticIndex.build(embedder, load_or_raise(settings.knowledge_dir, settings.routing_file))
+    texts = [NETPOL, PARAPHRASE, "the container was OOMKilled with exit code 137 again", UNRELATED]
+    together = index.scores_many(texts)
+    assert index.scores_many([]) == []
+    for text, batched in zip(texts, together):
+        alone = index.scores(text)
+        assert batched.by_entry.keys() == alone.by_entry.keys()
+        assert all(batched.by_entry[e] == pytest.approx(alone.by_entry[e], abs=1e-6) for e in alone.by_entry)
+        assert batched.off_topic == pytest.approx(alone.off_topic, abs=1e-6)
+    assert together[0].best()[0] == together[1].best()[0] == "network-policies"
+    assert together[2].off_topic > max(together[2].by_entry.values())  # an everyday topic: an anchor is nearest
+
+
+def test_batching_worker_runs_calls_queued_together_as_one_batch_in_order():
+    import threading
+
+    from bot.semantic.worker import BatchingWorker
+
+    worker = BatchingWorker(name="test-batch")
+    gate = threading.Event()
+    batches: list[list[tuple]] = []
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    def double_many(requests: list[tuple]) -> list[int]:
+        batches.append(requests)
+        return [2 * x for (x,) in requests]
+
+    worker.batch(double, double_many)
+    blocker = worker.submit(gate.wait)  # holds the thread while the others queue up
+    futures = [worker.submit(double, n) for n in range(5)]
+    other = worker.submit(lambda: "alone")
+    gate.set()
+    assert blocker.result(timeout=10) is True
+    assert [f.result(timeout=10) for f in futures] == [0, 2, 4, 6, 8]
+    assert other.result(timeout=10) == "alone"
+    assert batches == [[(0,), (1,), (2,), (3,), (4,)]]
+    assert worker.batches[-1] == 5
+    worker.shutdown()
+    with pytest.raises(RuntimeError):
+        worker.submit(double, 1)
+
+
+def test_a_failing_batch_is_retried_one_by_one_so_only_the_bad_call_fails():
+    import threading
+
+    from bot.semantic.worker import BatchingWorker
+
+    worker = BatchingWorker(name="test-batch-fail")
+    gate = threading.Event()
+
+    def invert(x: float) -> float:
+        return 1 / x
+
+    worker.batch(invert, lambda requests: [1 / x for (x,) in requests])
+    worker.submit(gate.wait)
+    futures = [worker.submit(invert, x) for x in (2.0, 0.0, 4.0)]
+    gate.set()
+    assert futures[0].result(timeout=10) == 0.5 and futures[2].result(timeout=10) == 0.25
+    with pytest.raises(ZeroDivisionError):
+        futures[1].result(timeout=10)
+    worker.shutdown()

@@ -47,7 +47,7 @@ class FusionPolicy:
     answer_at: float
     suggest_at: float
     margin: float
-    # The winner's cosine must exceed the nearest not-security anchor's by this much (None: not checked).
+    # The winner's cosine must exceed the nearest not-security anchor's by more than this (None: not checked).
     anchor_margin: float | None = 0.0
     # When the views disagree, the winner must explain at least this share of the question's key terms.
     min_coverage: float = 0.15
@@ -71,7 +71,7 @@ def gate(evidence: Evidence, policy: FusionPolicy) -> Gate:
         return Gate.LOW_SCORE
     if not evidence.agree and evidence.lead < policy.margin:
         return Gate.SPLIT
-    if policy.anchor_margin is not None and evidence.cosine - evidence.anchor < policy.anchor_margin:
+    if policy.anchor_margin is not None and evidence.cosine - evidence.anchor <= policy.anchor_margin:
         return Gate.NEAR_ANCHOR
     if not evidence.agree and policy.min_coverage > 0 and evidence.coverage() < policy.min_coverage:
         return Gate.UNCOVERED
