@@ -44,7 +44,7 @@ def register(app: Any, deps: Listeners) -> None:
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], body: dict[str, Any], context: Any) -> None:
         deps.identity.remember(context)
-        if event.get("subtype") not in HANDLED_SUBTYPES or deps.identity.is_own_or_bot(event):
+        if not wants_any(deps, event):
             return
         await deps.accept(event_key(body, event), "mention", stored_event(event))
 
