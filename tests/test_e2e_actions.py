@@ -215,3 +215,18 @@ async def test_click_stored_before_the_ack_is_answered_after_a_restart(slack_fac
     await second.mock.settle(0.4)
     assert len(second.mock.find("response_url")) == 2
     assert len(await feedback_rows(second)) == 1
+
+
+async def test_a_vote_on_a_question_not_logged_yet_is_retried_then_reported(slack_app) -> None:
+    """A click can outrun the log row of its reply (written after the reply): the inbox tries it again, and
+    says so when the question never appears."""
+    await slack_app.action(B.FEEDBACK_YES, B.encode_value(q="EvNever#0", f="pod-security-standards"))
+    [call] = await slack_app.mock.wait_for("response_url", timeout=15)
+    assert "couldn't record" in call.all_text
+    for _ in range(100):  # marked done just after the answer went out
+        async with slack_app.bot.service.storage.engine.connect() as connection:
+            [(attempts, state)] = (await connection.execute(text("SELECT attempts, state FROM inbox"))).all()
+        if state == "done":
+            break
+        await asyncio.sleep(0.05)
+    assert attempts == 3 and state == "done" and await feedback_rows(slack_app) == []
