@@ -140,3 +140,14 @@ async def test_without_storage_commands_and_clicks_are_answered_directly(mock_sl
             assert app.mock.find("views.open") == []  # no storage to keep a reason in
         finally:
             await bot.stop()
+
+
+async def test_a_command_the_inbox_cannot_store_gets_no_2xx(slack_app) -> None:
+    async def refuse(*args, **kwargs):
+        raise OSError("disk full")
+
+    slack_app.bot.deps.inbox.enqueue = refuse
+    status, _ = await slack_app.command("ask what are the pod security standards?")
+    assert status == 503  # not accepted: Slack tells the user it failed, nothing is promised
+    await slack_app.mock.settle(0.3)
+    assert slack_app.mock.find("response_url") == []
