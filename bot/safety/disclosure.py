@@ -4,14 +4,19 @@ Two layers. `assess_disclosure` is a set of explainable, linear-time rules: some
 flaw ("found", "can", a PoC) plus a concrete flaw, raised by undisclosed markers and reporting
 intent, damped by known CVE ids, scanner output, hardening questions and hypotheticals. Rules alone
 miss reports phrased as plain bug descriptions, so `DisclosureModel`, a small logistic regression
-over the rules' signals and the message's words and word pairs, makes the decision. It is trained
-when first used, deterministically, from the labelled messages in `bot/data/disclosure-train-*.yaml`
-(real-register reports and ordinary security questions); `tests/data/disclosure-blind.yaml` is
-never trained on and measures it.
+over the rules' signals and the message's words and word pairs, makes the decision.
+
+The model is not trained at run time: `scripts/train_disclosure.py` trains it deterministically from
+the labelled messages in `data/disclosure-train-*.yaml` and writes `data/disclosure-model.json`
+(weights, bias, thresholds and a digest of the training files), which `PrivateReportCheck.load`
+reads. A test rebuilds the file from the training data, so the two cannot drift apart. The blind
+sets in `tests/data/` and the real corpora in `benchmarks/data/` are never trained on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import random
 import re
@@ -22,8 +27,15 @@ import yaml
 
 from bot.core.text import fold
 
-TRAINING_FILES = sorted((Path(__file__).resolve().parent / "data").glob("disclosure-train-*.yaml"))
-DECISION = 0.5  # probability at or above which a message is treated as a private report
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TRAINING_FILES = sorted(DATA_DIR.glob("disclosure-train-*.yaml"))
+MODEL_FILE = DATA_DIR / "disclosure-model.json"  # written by scripts/train_disclosure.py
+# How the shipped model is trained and judged; recorded in MODEL_FILE. Chosen by cross-validation on the
+# training files and the real-question corpus's `tune` half only (see docs/matching.md).
+TRAINING = {"epochs": 40, "rate": 0.2, "l2": 1e-3, "seed": 1}
+WEIGHT_PLACES = 4  # decimals kept in the shipped weights
+HINT_AT = 0.5  # at or above: a public answer still goes out, plus a private hint about reporting privately
+PRIVATE_AT = 0.9  # at or above: the private-only reply
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -269,6 +281,11 @@ class DisclosureModel:
                     weights[f] = value - rate * (error + l2 * value)
         return cls(weights, bias)
 
+    def compact(self, places: int = WEIGHT_PLACES) -> "DisclosureModel":
+        """The model as shipped: weights rounded to `places` decimals, those that round to 0 dropped."""
+        kept = {f: r for f, w in sorted(self.weights.items()) if (r := round(w, places)) != 0.0}
+        return DisclosureModel(kept, round(self.bias, places))
+
     def probability(self, text: str) -> float:
         return _sigmoid(self.bias + sum(self.weights.get(f, 0.0) for f in features(text)))
 
@@ -286,13 +303,38 @@ def load_examples(paths: list[Path]) -> list[tuple[str, bool]]:
     return examples
 
 
-def train_default_model() -> DisclosureModel:
+def training_digest(paths: list[Path]) -> str:
+    """SHA-256 over the training files' names and bytes: which data a weights file was built from."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def train_default_model(paths: list[Path] | None = None) -> DisclosureModel:
     """The shipped model, trained deterministically on the labelled messages in `data/`."""
-    return DisclosureModel.train(load_examples(TRAINING_FILES))
+    return DisclosureModel.train(load_examples(TRAINING_FILES if paths is None else paths), **TRAINING)
 
 
-HINT_AT = 0.5  # at or above: a public answer still goes out, plus a private hint about reporting privately
-PRIVATE_AT = 0.9  # at or above: the private-only reply (chosen on the real corpora's tune half)
+def model_document(paths: list[Path] | None = None) -> dict[str, object]:
+    """What `scripts/train_disclosure.py` writes to `MODEL_FILE`: a pure function of the training files."""
+    paths = TRAINING_FILES if paths is None else paths
+    model = train_default_model(paths).compact()
+    return {
+        "format": 1,
+        "training_files": [path.name for path in paths],
+        "training_sha256": training_digest(paths),
+        "training": dict(TRAINING),
+        "hint_at": HINT_AT,
+        "private_at": PRIVATE_AT,
+        "bias": model.bias,
+        "weights": model.weights,
+    }
+
+
+def dump_document(document: dict[str, object]) -> str:
+    """The weights file's exact text (sorted keys, one line per weight), so rebuilt files compare equal."""
+    return json.dumps(document, indent=0, sort_keys=True, ensure_ascii=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -313,8 +355,11 @@ class PrivateReportCheck:
     private_at: float = PRIVATE_AT
 
     @classmethod
-    def load(cls) -> "PrivateReportCheck":
-        return cls(train_default_model())
+    def load(cls, path: Path = MODEL_FILE) -> "PrivateReportCheck":
+        """The shipped check: weights and thresholds read from `path`; nothing is trained."""
+        document = json.loads(path.read_text(encoding="utf-8"))
+        model = DisclosureModel({str(f): float(w) for f, w in document["weights"].items()}, float(document["bias"]))
+        return cls(model, float(document["hint_at"]), float(document["private_at"]))
 
     def probability(self, text: str) -> float:
         return self.model.probability(text)
