@@ -190,3 +190,14 @@ async def test_decide_many_gives_what_decide_gives_and_runs_the_model_once_for_t
     assert [round(r.confidence, 6) for r in together] == [round(r.confidence, 6) for r in one_by_one]
     undecided = [q for q in questions if q and service.brain.matcher.match(q).confidence < LEXICAL_DECIDES]
     assert len(calls) == 1 and len(calls[0]) == len(undecided) < len(questions) - 1
+
+
+def test_focus_keeps_every_asking_sentence_and_nothing_of_an_unpunctuated_tail():
+    body = ("We run a shared cluster for several teams and want to tighten it. " * 5
+            + "Is a namespace a security boundary? Which policy stops pods in one namespace reaching another?? "
+            + "some pasted words without any end mark " * 40)
+    kept = focus(body)
+    assert len(body) >= LONG_POST
+    assert "Is a namespace a security boundary?" in kept
+    assert "Which policy stops pods in one namespace reaching another?" in kept
+    assert kept.count("some pasted words") < 10  # only what the opening's length lets in

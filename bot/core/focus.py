@@ -29,7 +29,9 @@ _ERRORISH = re.compile(r"(?i)\b(forbidden|unauthori[sz]ed|permission denied|acce
 _STRUCTURED = re.compile(r"^\s*(?:[-\w./\"']+\s*:\s*\S|[-{}\[\],]|\"[^\"]+\"\s*:|<\w|\w+=\S+\s*$)")
 _LOGGISH = re.compile(r"^\s*(?:\[?\d{4}-\d\d-\d\d|[IWEF]\d{4} |\d\d:\d\d:\d\d|at [\w$.]+\(|File \"|Traceback"
                       r"|goroutine \d|\$ |> |# |\w+@[\w-]+:)")
-_SENTENCE = re.compile(r"[^.?!\n]*\?")
+# A sentence: a run up to its end mark. Taken run by run (linear); a pattern that only matches runs ending in
+# "?" would rescan each other run from every position in it (quadratic on a long unpunctuated paste).
+_SENTENCE = re.compile(r"[^.?!\n]*(?:[.?!\n]|$)")
 
 
 def focus(text: str) -> str:
@@ -65,7 +67,7 @@ def focus(text: str) -> str:
             continue
         prose.append(stripped)
     body = " ".join(prose)
-    asks = " ".join(m.group(0).strip() for m in _SENTENCE.finditer(body))
+    asks = " ".join(m.group(0).strip() for m in _SENTENCE.finditer(body) if m.group(0).endswith("?"))
     opening = body[: MAX_FOCUS // 2]
     kept = " ".join(part for part in (opening, asks if asks not in opening else "", " ".join(errors)) if part)
     return kept[:MAX_FOCUS] or text[:MAX_FOCUS]

@@ -65,14 +65,16 @@ class SemanticIndex:
         return self.scores_many([text])[0]
 
     def scores_many(self, texts: list[str]) -> list[SemanticScores]:
-        """Cosines for several questions: one `encode` call and one matrix product for them all."""
+        """Cosines for several questions: one `encode` call for them all, then one pass over the matrix."""
         import numpy as np
 
         if not texts:
             return []
         if not self._owners:
             return [SemanticScores({}, 0.0) for _ in texts]
-        cosines = self._matrix @ self.embedder.encode(texts).T  # (rows, questions)
+        # One matrix-vector product per question: a matrix-matrix product would go to a multi-threaded BLAS,
+        # whose spinning threads cost more CPU than this whole product on a small shared machine.
+        cosines = np.stack([self._matrix @ vector for vector in self.embedder.encode(texts)], axis=1)
         best = np.maximum.reduceat(cosines, self._starts, axis=0).astype(np.float64)  # (owners, questions)
         results = []
         for column in best.T.tolist():
