@@ -65,18 +65,17 @@ def test_blind_sets_never_trained_on(name):
 def test_precision_and_recall_on_blind_sets(name):
     """Graded: the private-only reply must be precise; some private guidance (the hint or the private-only
     reply) must reach most reporters. Floors are today's measured values, rounded down (see docs/matching.md):
-    private-only recall 0.640 / 0.550 / 0.450 (blind, -2, -3), any guidance 0.820 / 0.800 / 0.750. Since the
-    real-text training files 8 and 9 these are lower than before (0.82 / 0.80 / 0.70 and 0.90 / 0.925 / 0.875);
-    the targets (recall 0.90 for the private-only reply) are not met."""
+    private-only recall 0.840 / 0.800 / 0.650 (blind, -2, -3), any guidance 0.880 / 0.925 / 0.850; the
+    target (recall 0.90 for the private-only reply) is not met."""
     examples = load_examples([BLIND.parent / name])
     precision, recall, wrong = measure(examples)
     print(f"\n{name}: private-only precision={precision:.3f} recall={recall:.3f}")
     assert precision >= 0.95, wrong
-    assert recall >= 0.45, wrong
+    assert recall >= 0.65, wrong
     precision, recall, wrong = measure(examples, at=CHECK.hint_at)
     print(f"{name}: any private guidance precision={precision:.3f} recall={recall:.3f}")
     assert precision >= 0.92, wrong
-    assert recall >= 0.75, wrong
+    assert recall >= 0.85, wrong
 
 
 @pytest.mark.parametrize("path", TRAINING_FILES, ids=lambda p: p.name)
