@@ -248,3 +248,11 @@ def test_a_failing_batch_is_retried_one_by_one_so_only_the_bad_call_fails():
     with pytest.raises(ZeroDivisionError):
         futures[1].result(timeout=10)
     worker.shutdown()
+
+
+def test_the_index_built_on_several_threads_holds_exactly_the_one_call_vectors(embedder):
+    from bot.semantic.index import encode_in_parallel
+
+    texts = [f"{text} {n}" for n in range(40) for text in (NETPOL, PARAPHRASE, UNRELATED)]
+    assert np.array_equal(encode_in_parallel(embedder, texts), embedder.encode(texts))
+    assert encode_in_parallel(embedder, []).shape == (0, 384)

@@ -58,7 +58,7 @@ class SemanticIndex:
             for phrasing in topic.phrasings:
                 owners.append(None)
                 texts.append(phrasing)
-        return cls(embedder, owners, embedder.encode(texts))
+        return cls(embedder, owners, encode_in_parallel(embedder, texts))
 
     def scores(self, text: str) -> SemanticScores:
         """Cosines for one question (its cleaned text)."""
@@ -87,3 +87,25 @@ class SemanticIndex:
                     by_entry[owner] = value
             results.append(SemanticScores(by_entry, off_topic))
         return results
+
+
+BUILD_THREADS = 2  # the knowledge's phrasings are embedded on up to this many cores at start-up and reload
+
+
+def encode_in_parallel(embedder: Embedder, texts: list[str]) -> Any:
+    """`embedder.encode(texts)` split over up to BUILD_THREADS threads (onnxruntime releases the GIL).
+
+    Each text is still run alone, so the vectors are exactly those of one call.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    threads = max(1, min(BUILD_THREADS, os.cpu_count() or 1, len(texts) // 32))
+    if threads == 1:
+        return embedder.encode(texts)
+    size = -(-len(texts) // threads)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="embed-build") as pool:
+        parts = list(pool.map(embedder.encode, [texts[i:i + size] for i in range(0, len(texts), size)]))
+    return np.concatenate(parts)
