@@ -4,8 +4,8 @@
 work with `loop.run_in_executor` as before. When several calls of a function registered with
 `batch(fn, fn_many)` are waiting together (questions that arrived at once), the thread takes them all
 (at most `max_batch`) and makes one `fn_many(list of argument tuples)` call, which lets the decision
-embed every question that needs the model in one `Embedder.encode` call and score them with one matrix
-product. Anything else runs one call at a time, in arrival order. If a batched call raises, its calls are
+embed every question that needs the model in one `Embedder.encode` call and score them in one pass.
+Anything else runs one call at a time, in arrival order. If a batched call raises, its calls are
 retried one by one so a single bad input fails alone.
 """
 
