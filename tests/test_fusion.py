@@ -201,3 +201,30 @@ def test_focus_keeps_every_asking_sentence_and_nothing_of_an_unpunctuated_tail()
     assert "Is a namespace a security boundary?" in kept
     assert "Which policy stops pods in one namespace reaching another?" in kept
     assert kept.count("some pasted words") < 10  # only what the opening's length lets in
+
+
+async def test_questions_arriving_together_are_answered_in_one_batch_with_the_replies_of_one_by_one():
+    import asyncio
+    import threading
+
+    from bot.core.config import load_settings
+    from bot.core.service import Service
+
+    service = await Service.create(load_settings({}))
+    questions = ["how do I write a default deny network policy?", "is a namespace a security boundary",
+                 "thanks, that fixed it", "how long are kubeadm certificates valid"]
+    alone = [service.decide(q) for q in questions]
+    hold = threading.Event()
+    held = service._worker.submit(hold.wait)  # the decision thread is busy while the questions arrive
+    before = len(service._worker.batches)
+    pending = asyncio.gather(*(service.answer(q) for q in questions))
+    for _ in range(500):  # until every answer has queued its decision
+        if len(service._worker._queue) == len(questions):
+            break
+        await asyncio.sleep(0.01)
+    hold.set()
+    together = await pending
+    assert held.result(timeout=10) is True
+    assert service._worker.batches[before:] == [len(questions)]
+    assert [(r.kind, r.faq_id, r.route_id) for r in together] == [(r.kind, r.faq_id, r.route_id) for r in alone]
+    await service.close()
