@@ -82,6 +82,7 @@ class Storage:
         await self.inbox.drain()
         await self.claims.drain()
         await self.questions.drain()
+        await self.threads.drain()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Storage:

@@ -5,7 +5,8 @@ One row per (channel, thread): the asker (hashed like every stored user id), the
 (redacted by the core, cut to `QUESTION_LIMIT`), when the bot last answered there, the entry it last
 answered with, and the Slack ts of the first message another person wrote in the thread since (after
 which the bot stays quiet: the humans are talking). Nothing is read from Slack: the table is the whole
-memory. Rows older than `KEEP` are pruned whenever a thread is remembered.
+memory. Remembering is group-committed (one statement per batch of answers, like the question log),
+and rows older than `KEEP` are pruned by the first batch after `PRUNE_EVERY`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any, Callable
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.batching import GroupCommit
 from bot.storage.engine import Clock, insert_ignore
 from bot.storage.schema import conversation_threads as threads
 from bot.storage.values import clean_text
 
 QUESTION_LIMIT = 500  # characters of the first question kept as the thread's topic
 KEEP = dt.timedelta(days=2)  # longer than any follow-up window (at most a day)
+PRUNE_EVERY = dt.timedelta(minutes=10)  # a prune scans the table: not once per answer
 
 
 @dataclass(frozen=True)
@@ -60,23 +63,35 @@ class ThreadStore:
         self._dialect = engine.dialect.name
         self.clock = clock  # public: tests move time forward
         self._user_key = user_key
+        self._upsert = insert_ignore(threads, ["channel_id", "thread_ts"], self._dialect,
+                                     update=("user_hash", "question", "faq_id", "answered_at", "other_reply_ts"))
+        self._remember_batch = GroupCommit(self._write_remembered)
+        self._pruned_at: dt.datetime | None = None
 
     async def remember(self, channel_id: str, thread_ts: str, *, user_id: str, question: str,
                        faq_id: str | None = None) -> None:
         """The bot answered `user_id`'s `question` (already redacted) in this thread: (re)start its memory.
 
         A new question in a known thread (a mention) makes its asker the thread's asker and forgets
-        who else spoke; older rows are pruned on the way.
+        who else spoke.
         """
-        now = self.clock()
         row = clean_text({"channel_id": channel_id, "thread_ts": thread_ts, "user_hash": self._user_key(user_id),
                           "question": (question or "")[:QUESTION_LIMIT], "faq_id": faq_id})
-        row.update(answered_at=now, other_reply_ts=None)
-        statement = insert_ignore(threads, ["channel_id", "thread_ts"], self._dialect,
-                                  update=("user_hash", "question", "faq_id", "answered_at", "other_reply_ts"))
+        row.update(answered_at=self.clock(), other_reply_ts=None)
+        await self._remember_batch.submit(row)
+
+    async def _write_remembered(self, rows: list[dict[str, Any]]) -> list[None]:
+        now = self.clock()
+        latest = {(row["channel_id"], row["thread_ts"]): row for row in rows}  # one row per thread per statement
         async with self._engine.begin() as connection:
-            await connection.execute(statement.values(**row))
-            await connection.execute(delete(threads).where(threads.c.answered_at < now - KEEP))
+            await connection.execute(self._upsert, list(latest.values()))
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                await connection.execute(delete(threads).where(threads.c.answered_at < now - KEEP))
+                self._pruned_at = now
+        return [None] * len(rows)
+
+    async def drain(self) -> None:
+        await self._remember_batch.drain()
 
     async def answered_again(self, channel_id: str, thread_ts: str, *, faq_id: str | None) -> None:
         """The bot answered a follow-up: the window starts again, the topic (first question) stays."""
