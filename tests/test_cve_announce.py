@@ -40,19 +40,24 @@ class RecordingGateway:
         return Sent(True)
 
 
+async def serve_feed(handler: Any) -> tuple[web.AppRunner, str]:
+    """A feed server on a free loopback port: (its runner, to clean up, and the feed's URL)."""
+    app = web.Application()
+    app.router.add_get("/feed.json", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/feed.json"  # type: ignore[union-attr]
+
+
 async def test_baseline_then_each_new_item_announced_once_by_one_of_two_replicas(tmp_path: Path) -> None:
     feed = {"version": "https://jsonfeed.org/version/1.1", "items": [item("CVE-2099-0201", days_ago=2)]}
 
     async def serve(_request: web.Request) -> web.Response:
         return web.json_response(feed)
 
-    app = web.Application()
-    app.router.add_get("/feed.json", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/feed.json"  # type: ignore[union-attr]
+    runner, url = await serve_feed(serve)
     storage = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}")
     settings = load_settings({"CVE_DATA": str(FIXTURE), "MATCHER": "lexical"})
     gateway = RecordingGateway()
@@ -88,13 +93,7 @@ async def test_refreshed_feed_is_stored_and_served_after_a_restart_while_the_fee
     async def serve(_request: web.Request) -> web.Response:
         return web.json_response(feed) if up["ok"] else web.Response(status=503)
 
-    app = web.Application()
-    app.router.add_get("/feed.json", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/feed.json"  # type: ignore[union-attr]
+    runner, url = await serve_feed(serve)
     database = f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}"
     settings = load_settings({"CVE_DATA": str(FIXTURE), "MATCHER": "lexical"})
     async with aiohttp.ClientSession() as session:
