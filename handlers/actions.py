@@ -17,12 +17,12 @@ from typing import Any
 
 from bot.core import messages as M
 from bot.core.reply import AskContext
-from bot.delivery.gateway import RESPONSE_URL_SECONDS, Outgoing
+from bot.delivery.gateway import Outgoing
 from bot.logs import log_event
 from bot.safety.secrets import redact_secrets
 from bot.slack import blocks as B
 from bot.slack.deps import Listeners
-from bot.slack.outgoing import private_message
+from bot.slack.outgoing import tell_privately
 from handlers import onboarding
 
 log = logging.getLogger("sigsec.slack.actions")
@@ -71,7 +71,7 @@ def register(app: Any, deps: Listeners) -> None:
             return
         question = B.decode_value(view.get("private_metadata"))
         payload = {"user": (body.get("user") or {}).get("id"), "q": _ref(question.get("q")), "reason": reason,
-                   "comment": redact_secrets(comment).text[:B.COMMENT_LIMIT] if comment else None}
+                   "comment": stored_comment(comment)}
         if deps.inbox is not None:
             key = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
             await deps.accept(f"view:{key}", "feedback_reason", payload)
@@ -98,6 +98,15 @@ def register(app: Any, deps: Listeners) -> None:
         elif user:
             deps.tasks.spawn(onboarding.send_welcome(deps, user), name="home_onboard")
         await ack()
+
+
+def stored_comment(comment: str | None) -> str | None:
+    """A reason's comment as stored: credentials redacted first (on the text as typed, lines intact), then
+    flattened to one line and cut to the modal's limit."""
+    if not comment:
+        return None
+    flat = " ".join(redact_secrets(comment[: B.COMMENT_LIMIT * 8]).text.split())[: B.COMMENT_LIMIT]
+    return flat or None
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -144,20 +153,6 @@ def _clicked(body: dict[str, Any]) -> dict[str, Any]:
             "ephemeral": ephemeral, "response_url": body.get("response_url")}
 
 
-def _tell(payload: dict[str, Any], received: dt.datetime, blocks: list[Any], *,
-          replace: bool = False) -> list[Outgoing]:
-    """Answer the clicker privately: via response_url when there is one, else ephemeral in the channel."""
-    text = (B.as_dicts(blocks)[0].get("text") or {}).get("text", "")[:300] or M.SLACK_YES_FEEDBACK_THANKS
-    user, channel = payload.get("user"), payload.get("channel")
-    if payload.get("response_url"):
-        return [Outgoing(channel or "", text, B.as_dicts(blocks), ephemeral_to=user,
-                         response_url=payload["response_url"], replace_original=replace,
-                         url_expires=received.timestamp() + RESPONSE_URL_SECONDS)]
-    if channel and user:
-        return [private_message(channel, user, text=text, blocks=blocks, thread_ts=None)]
-    return []
-
-
 async def _work_now(deps: Listeners, kind: str, payload: dict[str, Any], respond: Any) -> None:
     """Without storage: work a click after its ack (response_url posts through Bolt's respond())."""
     from bot.storage.inbox import InboxItem
@@ -185,16 +180,16 @@ async def feedback_replies(deps: Listeners, item: Any) -> list[Outgoing]:
     if not recorded and service.storage is not None:
         if isinstance(payload.get("q"), str) and item.attempts < RETRIES_FOR_A_QUESTION:
             raise QuestionNotLoggedYet("question not logged yet")
-        return _tell(payload, item.received_at, B.text_blocks(M.SLACK_FEEDBACK_FAILED))
+        return tell_privately(payload, item.received_at, B.text_blocks(M.SLACK_FEEDBACK_FAILED))
     log_event(log, "feedback", faq_id=payload.get("f"), helpful=helpful)
     deps.metrics.verdict(helpful)
     if helpful:
-        return _tell(payload, item.received_at, B.text_blocks(M.SLACK_YES_FEEDBACK_THANKS))
+        return tell_privately(payload, item.received_at, B.text_blocks(M.SLACK_YES_FEEDBACK_THANKS))
     faq_id = payload.get("f")
     entry = service.knowledge.entry(faq_id) if faq_id else None
     route = service.knowledge.route(entry.owner) if entry and entry.owner else None
     owner = M.SLACK_NO_FEEDBACK_OWNER.format(channel=B.esc(route.channel), name=B.esc(route.name)) if route else ""
-    return _tell(payload, item.received_at,
+    return tell_privately(payload, item.received_at,
                  B.text_blocks(M.SLACK_NO_FEEDBACK_THANKS.format(channel=M.HUMAN_CHANNEL, owner=owner)))
 
 
@@ -218,15 +213,15 @@ async def pick_replies(deps: Listeners, item: Any) -> list[Outgoing]:
     reply = await deps.service.answer_entry(payload.get("e") or "", question_id=payload.get("q"),
                                             context=AskContext(user_id=user, channel_id=channel, source="button"))
     if reply is None or reply.entry is None:
-        return _tell(payload, item.received_at,
+        return tell_privately(payload, item.received_at,
                      B.text_blocks(M.SLACK_SUGGESTION_GONE.format(channel=M.HUMAN_CHANNEL)))
     blocks = B.answer_blocks(reply.entry, question_id=payload.get("q"), route=reply.route)
     if payload.get("ephemeral") or not channel:
-        return _tell(payload, item.received_at, blocks, replace=True)
+        return tell_privately(payload, item.received_at, blocks, replace=True)
     return [Outgoing(channel, B.fallback_text(reply), B.as_dicts(blocks), thread_ts)]
 
 
 async def interest_replies(item: Any) -> list[Outgoing]:
     key = str(item.payload.get("interest") or "")
     log_event(log, "onboard_interest", interest=key if key in B.INTERESTS else "other")
-    return _tell(item.payload, item.received_at, B.interest_blocks(key))
+    return tell_privately(item.payload, item.received_at, B.interest_blocks(key))

@@ -15,11 +15,12 @@ from typing import Any
 
 from bot.core import messages as M
 from bot.core.reply import AskContext
-from bot.delivery.gateway import RESPONSE_URL_SECONDS, Outgoing
+from bot.delivery.gateway import Outgoing
 from bot.logs import log_event
 from bot.safety.secrets import redact_secrets
 from bot.slack import blocks as B
 from bot.slack.deps import Listeners
+from bot.slack.outgoing import tell_privately
 
 log = logging.getLogger("sigsec.slack.commands")
 SUBCOMMANDS = {"ask", "cve", "onboard", "help", "report", "reload", ""}
@@ -61,9 +62,7 @@ async def command_replies(deps: Listeners, payload: dict[str, Any], *, received:
     user, channel = payload.get("user"), payload.get("channel")
     blocks = await command_blocks(deps, payload.get("text") or "", user=user, channel=channel,
                                   redacted=tuple(payload.get("redacted") or ()))
-    return [Outgoing(channel or "", _text_of(blocks), B.as_dicts(blocks), ephemeral_to=user,
-                     response_url=payload.get("response_url"),
-                     url_expires=received.timestamp() + RESPONSE_URL_SECONDS)]
+    return tell_privately(payload, received, blocks, text=_text_of(blocks))
 
 
 def is_maintainer(deps: Listeners, user_id: str | None) -> bool:

@@ -124,7 +124,7 @@ def draft_modal(draft: Any | None, *, loading: bool = False) -> View:
     elif draft is None:
         blocks = [B.section(DRAFT_GONE)]
     else:
-        shown = B.report_blocks(f"# {draft.title}\n\n{draft.body}", title=draft.title)
+        shown = B.report_blocks(draft.markdown, title=draft.title)
         blocks = [shown[0], B.section(DRAFT_INTRO), *shown[1:]]
     return View(type="modal", title=PlainTextObject(text=DRAFT_MODAL_TITLE),
                 close=PlainTextObject(text="Close"), blocks=blocks[: B.VIEW_BLOCK_LIMIT])

@@ -129,7 +129,7 @@ async def thread_message(deps: Listeners, body: dict[str, Any], event: dict[str,
         if memory is None:
             return
         if not threads.is_asker(memory, user):
-            if await threads.mark_other_reply(channel, thread_ts, ts=ts, user_id=user):
+            if not memory.quiet_for(ts) and await threads.mark_other_reply(channel, thread_ts, ts=ts, user_id=user):
                 log_event(log, "thread_joined", channel=channel)
             return
     except Exception as exc:

@@ -25,7 +25,7 @@ from bot.logs import log_event
 from bot.safety.secrets import redact_secrets
 from bot.slack import blocks as B
 from bot.slack.deps import Listeners
-from handlers.actions import _tell as privately  # response_url while valid, else ephemeral in the conversation
+from bot.slack.outgoing import tell_privately as privately  # response_url while valid, else ephemeral
 from handlers.messages import strip_mentions
 
 log = logging.getLogger("sigsec.slack.shortcuts")
@@ -44,7 +44,8 @@ def register(app: Any, deps: Listeners) -> None:
     async def on_ask(ack: Any, body: dict[str, Any]) -> None:
         message = body.get("message") or {}
         redaction = redact_secrets(strip_mentions(message.get("text") or ""))
-        payload = {**_where(body), "text": redaction.text, "redacted": list(redaction.kinds),
+        payload = {**_where(body), "text": redaction.text[: deps.settings.max_input_chars * 4 + 16],
+                   "redacted": list(redaction.kinds),
                    "thread_ts": message.get("thread_ts") or message.get("ts") or body.get("message_ts")}
         await deps.accept(f"shortcut:{body.get('trigger_id') or body.get('action_ts')}", "shortcut", payload)
         await ack()
@@ -55,8 +56,9 @@ def register(app: Any, deps: Listeners) -> None:
         action = actions[0] if isinstance(actions[0], dict) else {}
         value = B.decode_value(action.get("value"))
         payload = {**_where(body), "e": value.get("e"), "t": value.get("t"), "q": value.get("q")}
-        stamp = action.get("action_ts") or body.get("trigger_id")
-        await deps.accept(f"shortcut-post:{stamp}:{payload['user']}", "shortcut_post", payload)
+        # One post per person, thread and answer: a double click is a duplicate, not a second post.
+        key = f"shortcut-post:{payload['user']}:{payload['channel']}:{payload['t']}:{payload['e']}"
+        await deps.accept(key[:255], "shortcut_post", payload)
         await ack()
 
 
@@ -67,8 +69,10 @@ def _where(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def shareable(reply: Reply) -> bool:
-    """Only a knowledge-base answer that everyone may see can be posted."""
-    return reply.kind is ReplyKind.ANSWERED and not reply.private_only and reply.faq_id is not None
+    """Only a knowledge-base answer that everyone may see can be posted: never under a message the
+    private-report check doubts (the private-only reply, or the borderline verdict's private hint)."""
+    return (reply.kind is ReplyKind.ANSWERED and not reply.private_only and reply.faq_id is not None
+            and M.PRIVATE_HINT not in reply.private_notes)
 
 
 async def shortcut_replies(deps: Listeners, item: Any) -> list[Outgoing]:

@@ -230,3 +230,15 @@ async def test_a_vote_on_a_question_not_logged_yet_is_retried_then_reported(slac
             break
         await asyncio.sleep(0.05)
     assert attempts == 3 and state == "done" and await feedback_rows(slack_app) == []
+
+
+def test_a_reason_comment_is_redacted_with_its_lines_before_it_is_flattened() -> None:
+    from handlers.actions import stored_comment
+
+    manifest = ("wrong answer, here is my secret:\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n"
+                "data:\n  username: YWRtaW4=\n  password: MWYyZDFlMmU2N2Rm\n")
+    stored = stored_comment(manifest)
+    assert stored is not None and "\n" not in stored and len(stored) <= B.COMMENT_LIMIT
+    assert "YWRtaW4=" not in stored and "MWYyZDFlMmU2N2Rm" not in stored
+    assert stored.startswith("wrong answer, here is my secret:")
+    assert stored_comment("   ") is None and stored_comment(None) is None

@@ -113,3 +113,29 @@ async def test_a_tampered_post_button_posts_nothing(slack_app) -> None:
     await slack_app.mock.wait_for("response_url")  # the removed entry is explained privately
     await slack_app.mock.settle(0.3)
     assert slack_app.mock.find("chat.postMessage") == []
+
+
+def test_post_in_thread_is_never_offered_under_a_message_the_private_report_check_doubts() -> None:
+    from bot.core import messages as M
+    from bot.core.knowledge import FaqEntry
+    from bot.core.reply import Reply, ReplyKind
+    from handlers.shortcuts import shareable
+
+    entry = FaqEntry(id="rbac-good-practices", question="RBAC?", answer="Least privilege.")
+    answer = Reply(ReplyKind.ANSWERED, question="q", entry=entry)
+    assert shareable(answer)
+    assert not shareable(Reply(ReplyKind.ANSWERED, question="q", entry=entry, private_notes=(M.PRIVATE_HINT,)))
+    assert not shareable(Reply(ReplyKind.PRIVATE, question="q", entry=entry, private_only=True))
+
+
+async def test_a_double_click_on_post_in_thread_posts_once(slack_app) -> None:
+    assert await use_shortcut(slack_app, ANSWERABLE, ts="1700000301.000100", thread_ts="1700000300.000100") == 200
+    [private] = await slack_app.mock.wait_for("response_url")
+    [post] = [b for b in buttons(private) if b["action_id"] == B.POST_IN_THREAD]
+    slack_app.mock.reset()
+    for _ in range(2):
+        await slack_app.action(B.POST_IN_THREAD, post["value"], ephemeral=True, channel_id="C1", user_id="UCURIOUS")
+    await slack_app.mock.wait_for("chat.postMessage")
+    await slack_app.mock.wait_for("response_url")  # the confirmation comes after the post
+    await slack_app.mock.settle(0.5)
+    assert len(slack_app.mock.find("chat.postMessage")) == 1

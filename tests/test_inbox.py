@@ -316,3 +316,45 @@ async def test_response_url_answers_expire_to_an_ephemeral_and_only_slack_urls_a
     in_dm = with_fields(fresh, channel="D1", url_expires=now - 1)
     assert (await gateway.deliver(in_dm)).ok  # in the user's DM with the bot: a plain message
     assert mock_slack.find("chat.postMessage", channel="D1")
+
+
+async def test_purge_drops_answered_events_after_a_day_and_failed_ones_after_retention(store: Any) -> None:
+    from sqlalchemy import update
+
+    for key in ("answered-old", "answered-new", "failed-old", "failed-new", "pending-old"):
+        assert await store.inbox.enqueue(key, "mention", {"text": key})
+    leased = {item.event_key: item for item in await store.inbox.lease("w1", limit=10, lease_seconds=30)}
+    for key in ("answered-old", "answered-new"):
+        await store.inbox.complete(leased[key].id, "w1", sent=1)
+    for key in ("failed-old", "failed-new"):
+        await store.inbox.fail(leased[key].id, "w1", error="channel_not_found")
+    await store.inbox.release("w1", [leased["pending-old"].id])
+    now = dt.datetime.now(dt.UTC)
+    async with store.engine.begin() as connection:
+        await connection.execute(update(inbox).where(inbox.c.event_key == "answered-old")
+                                 .values(finished_at=now - dt.timedelta(days=2)))
+        await connection.execute(update(inbox).where(inbox.c.event_key.in_(("failed-old", "pending-old")))
+                                 .values(received_at=now - dt.timedelta(days=200)))
+    assert await store.questions.purge(older_than_days=180) == 2
+    assert sorted(await states(store)) == ["answered-new", "failed-new", "pending-old"]  # unfinished work stays
+
+
+async def test_replies_decided_by_an_earlier_attempt_are_looked_up_before_posting_even_after_a_hand_back(
+        store: Any) -> None:
+    """Shutdown hands work back with its attempt count lowered; a post that may have reached Slack before the
+    hand-back must still be looked for (by its metadata) before it is posted again."""
+    assert await store.inbox.enqueue("ev-handback", "mention", {"text": "q"})
+    [item] = await store.inbox.lease("w1", limit=1, lease_seconds=30)
+    replies = [Outgoing("C1", "answer"), Outgoing("C1", "note", ephemeral_to="U1")]
+    await store.inbox.save_outbox(item.id, "w1", [with_fields(r).__dict__ for r in replies], [])
+    await store.inbox.release("w1", [item.id])  # shutdown: mid-send, nothing recorded as sent
+    [again] = await store.inbox.lease("w2", limit=1, lease_seconds=30)
+    assert again.attempts == 1 and again.outbox is not None and again.sent == 0
+    slack = FakeSlack()
+    worker = InboxWorker(store.inbox, two_replies, slack.send, owner="w2")
+    await worker._deliver(again)
+    public, private = slack.sent
+    assert public.metadata and public.posted_since is not None  # looked up before posting
+    assert private.posted_since is None  # an ephemeral message cannot be looked up
+    fresh_item = with_fields(again, outbox=None)
+    assert InboxWorker._tagged(fresh_item, 0, replies[0]).posted_since is None  # first decision: nothing to find

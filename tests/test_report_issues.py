@@ -162,3 +162,12 @@ def test_write_issues_names_files_by_rank(tmp_path: Path) -> None:
                     low_confidence=0.7)
     [path] = write_issues(draft_issues(report, KB), tmp_path)
     assert path.name == "01-how-do-i-set-up-mtls-between-istio-sidecars-and-vault.md"
+
+
+def test_the_heading_of_a_draft_is_escaped_like_its_body() -> None:
+    from bot.reports.issues import IssueDraft
+
+    draft = IssueDraft(1, "Docs gap: ping @security-team about <b>#123</b>", "body", None, None, ())  # type: ignore[arg-type]
+    heading = draft.markdown.splitlines()[0]
+    assert heading.startswith("# Docs gap:")
+    assert "<b>" not in heading and "@security-team" not in heading and "#123" not in heading

@@ -158,7 +158,7 @@ class SlackGateway:
     async def already_posted(self, message: Outgoing) -> bool:
         """Is a post with this message's metadata in its thread (or channel) since `posted_since`? One
         page of `conversations.replies` / `.history`; False when it cannot tell (then it is posted)."""
-        oldest = f"{max(0.0, (message.posted_since or 0.0) - 1.0):.6f}"
+        oldest = f"{max(0.0, (message.posted_since or 0.0) - 60.0):.6f}"  # room for clock skew: the match is exact
         if message.thread_ts:
             sent = await self.call("conversations.replies", lambda: self.client.conversations_replies(
                 channel=message.channel, ts=message.thread_ts, oldest=oldest, include_all_metadata=True,

@@ -217,12 +217,13 @@ class InboxWorker:
 
     @staticmethod
     def _tagged(item: InboxItem, index: int, message: Outgoing) -> Outgoing:
-        """A public post carries its event key and index as metadata; the first one not recorded as sent
-        of an event worked before (a retry or a takeover) is looked up by it before it is posted again."""
+        """A public post carries its event key and index as metadata. When the replies were decided by an
+        earlier attempt (the outbox came from the database: a retry, a takeover or work handed back at
+        shutdown), the first one not recorded as sent may have reached Slack, so it is looked up first."""
         if message.ephemeral_to or message.response_url:
             return message
         metadata = {"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": item.event_key, "i": index}}
-        since = item.received_at.timestamp() if item.attempts > 1 and index == item.sent else None
+        since = item.received_at.timestamp() if item.outbox is not None and index == item.sent else None
         return replace(message, metadata=metadata, posted_since=since)
 
     async def _log_questions(self, item: InboxItem) -> None:

@@ -32,11 +32,16 @@ class IssueDraft:
     """One gap cluster as an issue to file."""
 
     rank: int
-    title: str
+    title: str  # plain text (user words): escape it for Markdown, as `markdown` does
     body: str  # GitHub Markdown
     gap: Gap
     route: Route | None
     pages: tuple[tuple[str, str], ...]  # (url, FAQ entry id it came from)
+
+    @property
+    def markdown(self) -> str:
+        """The whole issue as GitHub Markdown: the escaped title as a heading, then the body."""
+        return f"# {md_escape(self.title)}\n\n{self.body}"
 
     @property
     def slug(self) -> str:
@@ -147,7 +152,7 @@ def render_issues(report: Report, knowledge: KnowledgeBase, *, limit: int = DEFA
     drafts = draft_issues(report, knowledge, limit=limit)
     if not drafts:
         return f"No gaps in the last {report.days} days: no documentation issues to draft.\n"
-    return "\n---\n\n".join(f"# {draft.title}\n\n{draft.body}" for draft in drafts)
+    return "\n---\n\n".join(draft.markdown for draft in drafts)
 
 
 def write_issues(drafts: list[IssueDraft], folder: Path) -> list[Path]:
@@ -156,6 +161,6 @@ def write_issues(drafts: list[IssueDraft], folder: Path) -> list[Path]:
     written = []
     for draft in drafts:
         path = folder / f"{draft.slug}.md"
-        path.write_text(f"# {draft.title}\n\n{draft.body}", encoding="utf-8")
+        path.write_text(draft.markdown, encoding="utf-8")
         written.append(path)
     return written

@@ -192,13 +192,13 @@ def feedback_reason_view(private_metadata: str) -> dict[str, Any]:
 
 
 def feedback_reason_values(view: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(reason, comment) from a submitted modal; the reason is None unless it is one of ours."""
+    """(reason, raw comment) from a submitted modal; the reason is None unless it is one of ours. The
+    comment keeps its lines: redact it (line structure matters to the redactor) before flattening it."""
     values = (view.get("state") or {}).get("values") or {}
     chosen = ((values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}).get("selected_option") or {}
     reason = chosen.get("value") if chosen.get("value") in M.SLACK_REASONS else None
     comment = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_ACTION) or {}).get("value")
-    comment = " ".join(comment.split())[:COMMENT_LIMIT] if isinstance(comment, str) else None
-    return reason, comment or None
+    return reason, comment if isinstance(comment, str) and comment.strip() else None
 
 
 def suggestion_blocks(entries: Sequence[FaqEntry], *, question_id: int | str | None = None,

@@ -38,8 +38,9 @@ class Listeners:
     metrics: Metrics = field(default_factory=Metrics)
     # The durable inbox (None without storage): listeners store events there before the 2xx, and
     # register here how each kind of event is worked (`processors[kind](item) -> replies to send`):
-    # mention, message (handlers.messages), command (handlers.commands), feedback, feedback_reason, pick,
-    # interest, home_onboard (handlers.actions), welcome (handlers.onboarding). A reply may target a
+    # mention, message, followup (handlers.messages), command (handlers.commands), feedback, feedback_reason,
+    # pick, interest, home_onboard (handlers.actions), welcome (handlers.onboarding), shortcut, shortcut_post
+    # (handlers.shortcuts). A reply may target a
     # response_url (`Outgoing.response_url`); questions answered by a processor are logged after its
     # replies went out (bot.core.reply.LogLater).
     inbox: Any = None

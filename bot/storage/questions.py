@@ -19,8 +19,9 @@ from bot.core.reply import AskContext, Reply, ReplyKind
 from bot.storage.batching import GroupCommit
 from bot.storage.engine import Clock, insert_ignore
 from bot.storage.values import clean_text
-from bot.storage.schema import feedback, processed_events, questions, rate_hits, suggestion_picks
+from bot.storage.schema import feedback, inbox, processed_events, questions, rate_hits, suggestion_picks
 
+INBOX_DONE_KEEP = dt.timedelta(days=1)  # answered events (redacted text) outlive Slack's retries, no longer
 OFF_TOPIC_KIND = "off_topic"  # stored kind of an UNKNOWN reply to a non-security message
 GAP_KINDS = (ReplyKind.UNKNOWN.value, ReplyKind.ROUTED.value)
 
@@ -126,7 +127,8 @@ class QuestionLog:
         return True
 
     async def purge(self, *, older_than_days: int, now: dt.datetime | None = None) -> int:
-        """Delete questions, feedback, picks and processed events older than that; rows deleted."""
+        """Delete questions, feedback, picks, processed events and failed inbox events older than that, and
+        answered inbox events older than a day (their redacted text is not kept longer); rows deleted."""
         if older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
         cutoff = (now or self._clock()) - dt.timedelta(days=older_than_days)
@@ -140,6 +142,8 @@ class QuestionLog:
             update(feedback).where(feedback.c.question_id.in_(old_questions)).values(question_id=None),
             delete(questions).where(questions.c.asked_at < cutoff),
             delete(processed_events).where(processed_events.c.claimed_at < cutoff),
+            delete(inbox).where(inbox.c.state == "done", inbox.c.finished_at < (now or self._clock()) - INBOX_DONE_KEEP),
+            delete(inbox).where(inbox.c.state == "failed", inbox.c.received_at < cutoff),
             # Rate-limit hits matter for a minute; keep an hour (they hold hashed ids only).
             delete(rate_hits).where(rate_hits.c.at < (now or self._clock()) - dt.timedelta(hours=1)),
         )

@@ -25,7 +25,7 @@ from bot.storage.values import clean_text
 
 QUESTION_LIMIT = 500  # characters of the first question kept as the thread's topic
 KEEP = dt.timedelta(days=2)  # longer than any follow-up window (at most a day)
-PRUNE_EVERY = dt.timedelta(minutes=10)  # a prune scans the table: not once per answer
+PRUNE_EVERY = dt.timedelta(minutes=10)  # a prune is an extra statement: not once per answer
 
 
 @dataclass(frozen=True)
