@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: Any) -> Any:
@@ -10,8 +13,7 @@ def clean_text(value: Any) -> Any:
     if isinstance(value, str):
         if "\x00" in value:
             value = value.replace("\x00", "")
-        return value.encode("utf-8", "replace").decode("utf-8") if any(
-            "\ud800" <= ch <= "\udfff" for ch in value) else value
+        return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
     if isinstance(value, dict):
         return {clean_text(k): clean_text(v) for k, v in value.items()}
     if isinstance(value, list):
