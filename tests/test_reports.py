@@ -246,3 +246,14 @@ async def test_grouping_by_meaning_keeps_the_seeded_topics_apart(store: Storage)
     assert [(g.count, g.askers, g.examples) for g in meaning.gaps] == [(g.count, g.askers, g.examples)
                                                                         for g in words.gaps]
     assert (by_example(meaning, "runc").count, by_example(meaning, "containerd").count) == (5, 1)
+
+
+async def test_not_helpful_reasons_appear_in_every_format(store: Storage) -> None:
+    import dataclasses
+
+    report = await build_report(store, knowledge=KnowledgeBase(entries=(), routes=()), now=NOW)
+    report = dataclasses.replace(report, not_helpful_reasons={"outdated": 3, "wrong_answer": 1})
+    assert json.loads(render_report(report, "json"))["not_helpful_reasons"] == {"outdated": 3, "wrong_answer": 1}
+    for fmt in ("text", "markdown"):
+        rendered = render_report(report, fmt)
+        assert "outdated 3" in rendered and ("wrong_answer 1" in rendered or "wrong\\_answer 1" in rendered), fmt

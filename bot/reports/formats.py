@@ -50,6 +50,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "kinds": dict(sorted(report.kinds.items())),
         "private_redirected": report.private_count,
         "undelivered": [{"kind": kind, "reason": reason} for kind, reason in report.undelivered],
+        "not_helpful_reasons": dict(sorted(report.not_helpful_reasons.items())),
         "low_confidence_threshold": report.low_confidence,
         "gap_groups": report.gap_groups,
         "gaps": [
@@ -159,6 +160,8 @@ def _render_markdown(report: Report) -> str:
         out += [f"| {_md_code(faq_id)} | {bad} | {good} |" for faq_id, bad, good in report.worst_rated]
     else:
         out.append("None.")
+    if report.not_helpful_reasons:
+        out += ["", "Why: " + ", ".join(f"{md_escape(reason)} {n}" for reason, n in sorted(report.not_helpful_reasons.items()))]
     out += ["", f"## Entries not reviewed in {report.stale_days} days", ""]
     if report.stale:
         for s in report.stale:
