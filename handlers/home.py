@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
+import weakref
 from typing import Any
 
 from slack_sdk.models.blocks import Block, DividerBlock, MarkdownTextObject, PlainTextObject, SectionBlock
@@ -25,6 +27,8 @@ POPULAR_DAYS = 30
 REPORT_DAYS = 30
 SUMMARY_LINES = 40
 DRAFTS_SHOWN = 5
+REPORT_CACHE_SECONDS = 120.0  # the maintainers' summary is this fresh at worst
+_reports: weakref.WeakKeyDictionary[Any, tuple[float, Any]] = weakref.WeakKeyDictionary()  # storage -> (built, report)
 DRAFTS_TITLE = "*Documentation gaps*: draft a GitHub issue for a group of questions"
 DRAFT_BUTTON = "Draft doc issue"
 DRAFT_MODAL_TITLE = "Doc issue draft"
@@ -70,14 +74,22 @@ async def build_view(deps: Listeners, user: str) -> Any:
 
 
 async def _report(deps: Listeners) -> Any:
-    """The report of the last REPORT_DAYS days (gaps grouped by meaning when the model is loaded)."""
+    """The report of the last REPORT_DAYS days (gaps grouped by meaning when the model is loaded), built at
+    most once per REPORT_CACHE_SECONDS per process: Home opens and draft clicks reuse it."""
     from bot.reports import build_report
     from bot.reports.meaning import loaded_embedder
 
-    if deps.service.storage is None:
+    storage = deps.service.storage
+    if storage is None:
         return None
-    return await build_report(deps.service.storage, knowledge=deps.service.knowledge, days=REPORT_DAYS,
-                              stale_days=deps.settings.stale_days, embedder=loaded_embedder())
+    now = time.monotonic()
+    cached = _reports.get(storage)
+    if cached is not None and now - cached[0] < REPORT_CACHE_SECONDS:
+        return cached[1]
+    report = await build_report(storage, knowledge=deps.service.knowledge, days=REPORT_DAYS,
+                                stale_days=deps.settings.stale_days, embedder=loaded_embedder())
+    _reports[storage] = (now, report)
+    return report
 
 
 async def maintainer_part(deps: Listeners) -> tuple[str, list[Block]]:
@@ -135,8 +147,7 @@ async def open_draft(deps: Listeners, trigger_id: str, value: dict[str, Any]) ->
     from bot.reports.issues import draft_issues
 
     client = deps.gateway.client
-    opened = await deps.gateway.call("views.open", lambda: client.views_open(
-        trigger_id=trigger_id, view=draft_modal(None, loading=True)))
+    opened = await deps.gateway.open_view(trigger_id, draft_modal(None, loading=True))
     view_id = ((opened.response or {}).get("view") or {}).get("id") if opened.ok else None
     if not view_id:
         log_event(log, "draft_issue_failed", error=opened.error or "no view id")
