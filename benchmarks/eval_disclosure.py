@@ -4,19 +4,15 @@
 
 Columns: `keywords` (flag any message with a vulnerability keyword, no model), `rules` (the hand-written
 `assess_disclosure` rules alone, their own threshold) and `model` (`PrivateReportCheck`, the shipped
-one: private-only at `private_at`, "any guidance" at `hint_at`), and, when the embedding model loads,
-`embedding` (the same check reading meaning, bot/safety/disclosure_semantic.py: messages the
-bag-of-words model scores at or above its gate are judged by the embedding model, with that model's
-thresholds; whether or not it is on by default). Every text goes through the same bound + redact steps
-as `Service.decide` first.
+one: private-only at `private_at`, "any guidance" at `hint_at`). Every text goes through the same
+bound + redact steps as `Service.decide` first.
 
 Rows: the share of ordinary items flagged private-only on the real-question corpus's `tune` and
 `check` halves (items whose accepted answers are not `report-vulnerability`), on the blind question
 sets (holdout, and ../shared/eval/dev-questions.yaml when present) and on the alarming-looking
 ordinary texts of benchmarks/data/real-private-reports.yaml; recall on that file's real reports;
 precision / recall on each blind disclosure set in tests/data. Then the check's load time: training at
-start (what the bot did before the weights were shipped) against loading the shipped weights, and for `embedding` the share of messages it embeds and the
-check's time per message (p50 / p99, bag-of-words alone vs the cascade, the embedding model loaded).
+start (what the bot did before the weights were shipped) against loading the shipped weights.
 
 None of these sets is trained on; only training data and the `tune` half may be used to choose
 features, regularisation and thresholds (scripts/train_disclosure.py). `--list` prints the ids of
@@ -42,7 +38,6 @@ import yaml  # noqa: E402
 from bot.evaluation import corpus_half  # noqa: E402
 from bot.safety.bounds import bound_input  # noqa: E402
 from bot.safety.disclosure import PrivateReportCheck, assess_disclosure, train_default_model  # noqa: E402
-from bot.safety.disclosure_semantic import SemanticDisclosure  # noqa: E402
 from bot.safety.secrets import redact_secrets  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
@@ -94,21 +89,11 @@ def precision_recall(flag: Flag, items: list[tuple[str, str, bool]]) -> tuple[fl
     return tp / max(tp + fp, 1), tp / max(tp + fn, 1), wrong
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def load_times(embedder: object = None, runs: int = 3) -> dict[str, float]:
-    """Best-of-`runs` seconds: training the model at start vs loading the shipped weights (and the embedding
-    part, the embedding model itself being loaded already for the semantic index)."""
+def load_times(runs: int = 3) -> dict[str, float]:
+    """Best-of-`runs` seconds: training the model at start vs loading the shipped weights."""
     result = {}
-    loads = [("train at start", lambda: PrivateReportCheck(train_default_model())),
-             ("shipped weights", PrivateReportCheck.load)]
-    if embedder is not None:
-        loads.append(("shipped weights + embedding part",
-                      lambda: PrivateReportCheck.load(embedder=embedder, semantic=True)))
-    for name, load in loads:
+    for name, load in (("train at start", lambda: PrivateReportCheck(train_default_model())),
+                       ("shipped weights", PrivateReportCheck.load)):
         best = float("inf")
         for _ in range(runs):
             started = time.perf_counter()
@@ -132,34 +117,12 @@ def main() -> int:
             cache[text] = check.probability(prepared(text))
         return cache[text]
 
-    try:
-        from bot.core.service import shared_embedder
-
-        embedder = shared_embedder()
-        semantic = PrivateReportCheck.load(embedder=embedder, semantic=True)
-    except Exception as exc:  # noqa: BLE001 - the bag-of-words figures stand without it
-        print(f"embedding model unavailable, no `embedding` column: {exc}")
-        embedder = semantic = None
-    verdicts: dict[str, tuple[float, str, bool]] = {}  # text -> (seconds, level, embedded)
-
-    def meaning(text: str) -> tuple[float, str, bool]:
-        if text not in verdicts:
-            ready = prepared(text)
-            started = time.perf_counter()
-            level = semantic.verdict(ready).level
-            seconds = time.perf_counter() - started
-            verdicts[text] = (seconds, level, check.probability(ready) >= semantic.semantic.embed_at)
-        return verdicts[text]
-
     flags: dict[str, Flag] = {
         "keywords": lambda text: bool(_KEYWORDS.search(prepared(text).lower())),
         "rules": lambda text: assess_disclosure(prepared(text)).is_private_report,
         "model": lambda text: score(text) >= check.private_at,
         "model, any guidance": lambda text: score(text) >= check.hint_at,
     }
-    if semantic is not None:
-        flags["embedding"] = lambda text: meaning(text)[1] == "confident"
-        flags["embedding, any guid."] = lambda text: meaning(text)[1] != "none"
     real_q = DATA / "real-questions.yaml"
     rates = {
         "real questions, tune (ordinary)": ordinary_questions(real_q, "tune"),
@@ -187,40 +150,10 @@ def main() -> int:
         figures[row] = {name: {"precision": round(p, 4), "recall": round(r, 4)} for name, (p, r, _) in cells.items()}
         wrong[row] = cells["model"][2]
         print(f"{row:58}" + "".join(f"{f'{cells[n][0]:.3f} / {cells[n][1]:.3f}':>21}" for n in names))
-    times = load_times(embedder)
+    times = load_times()
     figures["load seconds"] = {name: round(seconds, 4) for name, seconds in times.items()}
     print("\nload time of the check (best of 3): " + ", ".join(f"{n} {s * 1000:.0f} ms" for n, s in times.items()))
-    print(f"thresholds: model private-only >= {check.private_at}, hint >= {check.hint_at}")
-    if semantic is not None:
-        reader: SemanticDisclosure = semantic.semantic
-        texts = list(verdicts)
-        embedded = sum(verdicts[t][2] for t in texts)
-        bag = []
-        for text in texts:
-            ready = prepared(text)
-            started = time.perf_counter()
-            check.verdict(ready)
-            bag.append(time.perf_counter() - started)
-        cascade = [verdicts[t][0] for t in texts]
-        inside = [verdicts[t][0] for t in texts if verdicts[t][2]] or [0.0]
-        questions = {t for row, items in rates.items() if "questions" in row for _, t in items}
-        asked = sum(verdicts[t][2] for t in questions) / max(len(questions), 1)
-        print(f"embedded share of the ordinary questions (tune, check, holdout, shared dev): {asked:.1%}")
-        print(f"embedding: embeds when the model's score >= {reader.embed_at}, then private-only >= "
-              f"{reader.private_at}, hint >= {reader.hint_at}; embedded {embedded} of {len(texts)} texts "
-              f"({embedded / max(len(texts), 1):.1%}; these sets are report-heavy)")
-        print(f"check time per message, p50 / p99: bag-of-words {percentile(bag, 0.5) * 1000:.2f} / "
-              f"{percentile(bag, 0.99) * 1000:.2f} ms, embedding cascade {percentile(cascade, 0.5) * 1000:.2f} / "
-              f"{percentile(cascade, 0.99) * 1000:.2f} ms (embedded texts only: {percentile(inside, 0.5) * 1000:.2f}"
-              f" / {percentile(inside, 0.99) * 1000:.2f} ms)")
-        figures["embedding costs"] = {"embedded share": round(embedded / max(len(texts), 1), 4),
-                                      "embedded share, ordinary questions": round(asked, 4),
-                                      "bag-of-words p50 ms": round(percentile(bag, 0.5) * 1000, 3),
-                                      "bag-of-words p99 ms": round(percentile(bag, 0.99) * 1000, 3),
-                                      "cascade p50 ms": round(percentile(cascade, 0.5) * 1000, 3),
-                                      "cascade p99 ms": round(percentile(cascade, 0.99) * 1000, 3),
-                                      "embedded only p50 ms": round(percentile(inside, 0.5) * 1000, 3),
-                                      "embedded only p99 ms": round(percentile(inside, 0.99) * 1000, 3)}
+    print(f"thresholds: private-only >= {check.private_at}, hint >= {check.hint_at}")
     if args.list:
         for row, idents in wrong.items():
             for ident in idents:

@@ -50,5 +50,5 @@ class Brain:
             fusion = FusionPolicy(weight=settings.fusion_weight, answer_at=settings.fused_answer_threshold,
                                   suggest_at=settings.suggest_threshold, margin=settings.fusion_margin)
         return cls(knowledge, matcher, Router(knowledge.routes, shorthand),
-                   private_reports or PrivateReportCheck.load(embedder=embedder), semantic, fusion,
+                   private_reports or PrivateReportCheck.load(), semantic, fusion,
                    {entry.id: entry for entry in knowledge.entries})

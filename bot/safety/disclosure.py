@@ -11,23 +11,17 @@ the labelled messages in `data/disclosure-train-*.yaml` and writes `data/disclos
 (weights, bias, thresholds and a digest of the training files), which `PrivateReportCheck.load`
 reads. A test rebuilds the file from the training data, so the two cannot drift apart. The blind
 sets in `tests/data/` and the real corpora in `benchmarks/data/` are never trained on.
-
-`bot/safety/disclosure_semantic.py` adds a cascade that reads meaning (the sentence embedding beside this
-model's score). It is off by default (`SEMANTIC_DEFAULT`): measured, it lowered blind-set recall.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-import logging
 import math
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -42,11 +36,7 @@ TRAINING = {"epochs": 40, "rate": 0.2, "l2": 1e-3, "seed": 1}
 WEIGHT_PLACES = 4  # decimals kept in the shipped weights
 HINT_AT = 0.5  # at or above: a public answer still goes out, plus a private hint about reporting privately
 PRIVATE_AT = 0.9  # at or above: the private-only reply
-# Whether the check reads meaning (bot/safety/disclosure_semantic.py: the sentence embedding beside this
-# model's score) when the embedding model is loaded. Off: see docs/matching.md for why and the figures.
-SEMANTIC_DEFAULT = False
 _WORD = re.compile(r"[a-z0-9]+")
-log = logging.getLogger(__name__)
 
 
 
@@ -296,11 +286,8 @@ class DisclosureModel:
         kept = {f: r for f, w in sorted(self.weights.items()) if (r := round(w, places)) != 0.0}
         return DisclosureModel(kept, round(self.bias, places))
 
-    def logit(self, text: str) -> float:
-        return self.bias + sum(self.weights.get(f, 0.0) for f in features(text))
-
     def probability(self, text: str) -> float:
-        return _sigmoid(self.logit(text))
+        return _sigmoid(self.bias + sum(self.weights.get(f, 0.0) for f in features(text)))
 
 
 def _sigmoid(z: float) -> float:
@@ -366,56 +353,23 @@ class PrivateReportCheck:
     model: DisclosureModel
     hint_at: float = HINT_AT
     private_at: float = PRIVATE_AT
-    # With both set, messages the bag-of-words model scores at or above `semantic.embed_at` are embedded
-    # and judged by the embedding model (its own thresholds); otherwise this is the bag-of-words check.
-    semantic: Any = None  # bot.safety.disclosure_semantic.SemanticDisclosure
-    embedder: Any = None  # bot.semantic.Embedder
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE, *, embedder: Any = None, semantic: bool | None = None,
-             semantic_path: Path | None = None) -> "PrivateReportCheck":
-        """The shipped check: weights and thresholds read from `path`; nothing is trained.
-
-        With an `embedder` and `semantic` (default `SEMANTIC_DEFAULT`) the embedding model's weights are
-        read too; without them, or if that file cannot be read, the check is the bag-of-words model alone.
-        """
+    def load(cls, path: Path = MODEL_FILE) -> "PrivateReportCheck":
+        """The shipped check: weights and thresholds read from `path`; nothing is trained."""
         document = json.loads(path.read_text(encoding="utf-8"))
         model = DisclosureModel({str(f): float(w) for f, w in document["weights"].items()}, float(document["bias"]))
-        check = cls(model, float(document["hint_at"]), float(document["private_at"]))
-        if embedder is None or not (SEMANTIC_DEFAULT if semantic is None else semantic):
-            return check
-        from bot.safety.disclosure_semantic import SEMANTIC_FILE, SemanticDisclosure
-
-        try:
-            reader = SemanticDisclosure.load(semantic_path or SEMANTIC_FILE)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("private-report check without the embedding model: %s", exc)
-            return check
-        return dataclasses.replace(check, semantic=reader, embedder=embedder)
-
-    def _judge(self, text: str) -> tuple[float, float, float]:
-        """(score, hint_at, private_at) for `text`: the embedding model's inside the cascade's gate."""
-        logit = self.model.logit(text)
-        score = _sigmoid(logit)
-        if self.semantic is None or self.embedder is None or score < self.semantic.embed_at:
-            return score, self.hint_at, self.private_at
-        try:
-            vector = self.embedder.encode([text])[0]
-        except Exception as exc:  # noqa: BLE001 - an embedding failure must not lose the verdict
-            log.warning("private-report check fell back to bag-of-words: %s", exc)
-            return score, self.hint_at, self.private_at
-        return self.semantic.probability(vector, logit), self.semantic.hint_at, self.semantic.private_at
+        return cls(model, float(document["hint_at"]), float(document["private_at"]))
 
     def probability(self, text: str) -> float:
-        return self._judge(text)[0]
+        return self.model.probability(text)
 
     def verdict(self, text: str) -> PrivateVerdict:
-        score, hint_at, private_at = self._judge(text)
-        level = "confident" if score >= private_at else "borderline" if score >= hint_at else "none"
+        score = self.probability(text)
+        level = "confident" if score >= self.private_at else "borderline" if score >= self.hint_at else "none"
         reasons = tuple(reason.split(":", 1)[0] for reason in assess_disclosure(text).reasons)
         return PrivateVerdict(round(score, 4), level, reasons)
 
     def is_report(self, text: str) -> bool:
         """True when `text` should get the private-only reply instead of a public answer."""
-        score, _, private_at = self._judge(text)
-        return score >= private_at
+        return self.probability(text) >= self.private_at
