@@ -1,4 +1,4 @@
-"""Write docs/configuration.md from the settings table (bot.core.config.ENVIRONMENT).
+"""Write docs/configuration.md from the settings table (bot.core.environment.ENVIRONMENT).
 
     python scripts/configuration_doc.py          # regenerate the file
     python scripts/configuration_doc.py --check  # exit 1 when the file is out of date (what the test does)
@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.config import configuration_markdown  # noqa: E402
+from bot.core.environment import configuration_markdown  # noqa: E402
 
 DOC = ROOT / "docs" / "configuration.md"
 

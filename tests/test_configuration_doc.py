@@ -1,4 +1,4 @@
-"""Settings have one source (bot.core.config.ENVIRONMENT): docs/configuration.md is generated from it and
+"""Settings have one source (bot.core.environment.ENVIRONMENT): docs/configuration.md is generated from it and
 must not drift, every Settings field and every variable the code reads is in it, and the README, the
 Dockerfile and the deploy manifests use no variable it does not know. Plus the new settings' validation.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.config import ENVIRONMENT, ConfigError, Settings, configuration_markdown, load_settings
+from bot.core.config import ConfigError, Settings, load_settings
+from bot.core.environment import ENVIRONMENT, configuration_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "configuration.md"
@@ -52,7 +53,7 @@ def test_load_settings_refuses_an_undocumented_variable(monkeypatch) -> None:
 
     monkeypatch.setattr(config, "ENVIRONMENT_BY_NAME", {k: v for k, v in config.ENVIRONMENT_BY_NAME.items()
                                                         if k != "PORT"})
-    with pytest.raises(LookupError, match="PORT is not in bot.core.config.ENVIRONMENT"):
+    with pytest.raises(LookupError, match="PORT is not in bot.core.environment.ENVIRONMENT"):
         load_settings({})
 
 
