@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from support.waiting import inbox_worked
+
 from bot.slack import blocks as B
 from bot.storage.schema import questions
 from handlers.shortcuts import ASK_SHORTCUT
@@ -49,7 +51,7 @@ async def test_the_answer_is_private_and_post_in_thread_shares_it_in_the_thread(
     assert private.body["response_type"] == "ephemeral" and "Pod Security Admission" in private.all_text
     assert B.validate_blocks(private.blocks) == []
     [post] = [b for b in buttons(private) if b["action_id"] == B.POST_IN_THREAD]
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert slack_app.mock.find("chat.postMessage") == []  # nothing public yet
     slack_app.mock.reset()
     await slack_app.action(B.POST_IN_THREAD, post["value"], ephemeral=True, channel_id="C1", user_id="UCURIOUS")
@@ -77,7 +79,7 @@ async def test_a_private_report_gets_private_guidance_and_no_post_button(slack_a
     [private] = await slack_app.mock.wait_for("response_url")
     assert private.body["response_type"] == "ephemeral" and "security@kubernetes.io" in private.all_text
     assert B.POST_IN_THREAD not in private.all_text and "kubelet" not in private.all_text
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert slack_app.mock.find("chat.postMessage") == [] and slack_app.mock.find("chat.postEphemeral") == []
 
 
@@ -111,7 +113,7 @@ async def test_a_tampered_post_button_posts_nothing(slack_app) -> None:
                   B.encode_value(e="gone-entry", t="1700000200.000100")):
         await slack_app.action(B.POST_IN_THREAD, value, ephemeral=True, channel_id="C1")
     await slack_app.mock.wait_for("response_url")  # the removed entry is explained privately
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert slack_app.mock.find("chat.postMessage") == []
 
 
@@ -137,5 +139,5 @@ async def test_a_double_click_on_post_in_thread_posts_once(slack_app) -> None:
         await slack_app.action(B.POST_IN_THREAD, post["value"], ephemeral=True, channel_id="C1", user_id="UCURIOUS")
     await slack_app.mock.wait_for("chat.postMessage")
     await slack_app.mock.wait_for("response_url")  # the confirmation comes after the post
-    await slack_app.mock.settle(0.5)
+    await inbox_worked(slack_app)
     assert len(slack_app.mock.find("chat.postMessage")) == 1

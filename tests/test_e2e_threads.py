@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from support.signed_client import mention_event, message_event
+from support.waiting import inbox_worked
 
 from bot.core.reply import ReplyKind
 from bot.slack import blocks as B
@@ -49,20 +50,20 @@ async def test_the_askers_follow_up_is_answered_in_the_thread_without_a_mention(
     # The same follow-up outside any answered thread is not the bot's business.
     await slack_app.event(followup(RBAC, ts="1700000102.000100", thread_ts="1700000090.000100"))
     await slack_app.event(followup(RBAC, ts="1700000103.000100", channel="C2"))
-    await slack_app.mock.settle(0.4)
+    await inbox_worked(slack_app)
     assert len(slack_app.mock.posts()) == 1
 
 
 async def test_a_weak_follow_up_keeps_the_threads_topic_and_chit_chat_is_not_answered(slack_app) -> None:
-    assert slack_app.bot.service.decide("at rest?").kind is not ReplyKind.ANSWERED  # weak alone
+    assert slack_app.bot.service.decide("with kms?").kind is not ReplyKind.ANSWERED  # weak alone
     await answered_thread(slack_app, "secret encryption vault")  # did-you-mean suggestions
-    await slack_app.event(followup("at rest?", ts="1700000101.000100"))
+    await slack_app.event(followup("with kms?", ts="1700000101.000100"))
     [call] = await slack_app.mock.wait_for("chat.postMessage")
     assert "EncryptionConfiguration" in call.all_text and call.body["thread_ts"] == THREAD
     slack_app.mock.reset()
     await slack_app.event(followup("thanks, that worked!", ts="1700000102.000100"))
     await slack_app.event(followup("at rest in etcd?", ts="1700000103.000100"))  # the answer it already has
-    await slack_app.mock.settle(0.5)
+    await inbox_worked(slack_app)
     assert slack_app.mock.posts() == []
 
 
@@ -70,7 +71,7 @@ async def test_follow_ups_stop_once_someone_else_replied_in_the_thread(slack_app
     await answered_thread(slack_app)
     await slack_app.event(followup("I think you need the restricted profile", ts="1700000101.000100", user="UHUMAN"))
     await slack_app.event(followup(RBAC, ts="1700000102.000100"))
-    await slack_app.mock.settle(0.5)
+    await inbox_worked(slack_app)
     assert slack_app.mock.posts() == []
     # Mentioning the bot still works, and starts the conversation with the bot again.
     await slack_app.event(mention_event(RBAC, channel="C1", user="UASKER", ts="1700000103.000100", thread_ts=THREAD))
@@ -83,7 +84,7 @@ async def test_follow_ups_stop_once_someone_else_replied_in_the_thread(slack_app
 async def test_a_follow_up_from_someone_else_is_ignored(slack_app) -> None:
     await answered_thread(slack_app)
     await slack_app.event(followup(RBAC, ts="1700000101.000100", user="UOTHER"))
-    await slack_app.mock.settle(0.5)
+    await inbox_worked(slack_app)
     assert slack_app.mock.posts() == []
 
 
@@ -97,7 +98,7 @@ async def test_follow_ups_end_with_the_window(slack_app) -> None:
     slack_app.mock.reset()
     clock.now += dt.timedelta(minutes=31)
     await slack_app.event(followup("how do I encrypt secrets at rest in etcd?", ts="1700000102.000100"))
-    await slack_app.mock.settle(0.5)
+    await inbox_worked(slack_app)
     assert slack_app.mock.posts() == []
 
 
@@ -105,7 +106,7 @@ async def test_follow_ups_can_be_turned_off(slack_factory) -> None:
     app = await slack_factory(FOLLOWUP_MINUTES="0")
     await answered_thread(app)
     await app.event(followup(RBAC, ts="1700000101.000100"))
-    await app.mock.settle(0.5)
+    await inbox_worked(app)
     assert app.mock.posts() == []
 
 
