@@ -7,6 +7,7 @@ import json
 import time
 
 from support.signed_client import mention_event
+from support.waiting import inbox_worked
 from sqlalchemy import text
 
 from bot.slack import blocks as B
@@ -118,7 +119,7 @@ async def test_app_home_is_published_for_everyone_and_maintainers_get_the_summar
     assert "Maintainer summary" in calls[1].all_text
     await slack_app.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages",
                            "event_ts": "1700000000.3"})
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert len(slack_app.mock.find("views.publish")) == 2
 
 
@@ -139,7 +140,7 @@ async def test_joining_the_onboard_channel_welcomes_once_ever(slack_factory) -> 
     assert welcome.body["channel"] == "DNEW" and "onboard_tooling" in welcome.all_text
     await app.event(dict(join, event_ts="1700000100.4"))  # left and re-joined: new event id
     await app.event(dict(join, channel="COTHER"))
-    await app.mock.settle(0.4)
+    await inbox_worked(app)
     assert len(app.mock.find("chat.postMessage")) == 1
 
 
@@ -206,13 +207,13 @@ async def test_click_stored_before_the_ack_is_answered_after_a_restart(slack_fac
     await first.bot.deps.worker.stop(grace=0)  # this process works nothing more
     await first.action(no["action_id"], no["value"])
     await first.command("ask what are the pod security standards?")
-    await first.mock.settle(0.3)
+    await first.mock.settle(0.3)  # nothing works the inbox here: its rows stay pending for the next process
     assert first.mock.find("response_url") == []
     await first.bot.stop()
     second = await slack_factory(database_url=database)
     calls = await second.mock.wait_for("response_url", count=2)
     assert sorted(c.path.rsplit("/", 1)[-1] for c in calls) == ["act", "cmd"]
-    await second.mock.settle(0.4)
+    await inbox_worked(second)
     assert len(second.mock.find("response_url")) == 2
     assert len(await feedback_rows(second)) == 1
 

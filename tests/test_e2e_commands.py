@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from support.waiting import inbox_worked
+
 from bot.slack import blocks as B
 
 MAINTAINER = "UMAINT"  # conftest: SLACK_MAINTAINER
@@ -149,5 +151,5 @@ async def test_a_command_the_inbox_cannot_store_gets_no_2xx(slack_app) -> None:
     slack_app.bot.deps.inbox.enqueue = refuse
     status, _ = await slack_app.command("ask what are the pod security standards?")
     assert status == 503  # not accepted: Slack tells the user it failed, nothing is promised
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert slack_app.mock.find("response_url") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from support.signed_client import mention_event, message_event
+from support.waiting import inbox_worked
 
 from bot.slack import blocks as B
 
@@ -63,7 +64,7 @@ async def test_watched_channel_answers_confidently_in_thread_and_is_silent_when_
     await app.event(message_event(ANSWERABLE, channel="CWATCH", ts="1700000003.000300"))
     [call] = await app.mock.wait_for("chat.postMessage")
     assert call.body["channel"] == "CWATCH" and call.body["thread_ts"] == "1700000003.000300"
-    await app.mock.settle(0.3)
+    await inbox_worked(app)
     assert len(app.mock.posts()) == 1
 
 
@@ -73,7 +74,7 @@ async def test_watched_channel_thread_replies_need_a_mention(slack_factory) -> N
                                   thread_ts="1700000000.000001"))
     # A message that mentions the bot is left to the app_mention event (no double reply).
     await app.event(message_event(f"<@UBOT> {ANSWERABLE}", channel="CWATCH"))
-    await app.mock.settle(0.4)
+    await inbox_worked(app)
     assert app.mock.posts() == []
 
 
@@ -82,7 +83,7 @@ async def test_shadow_mode_handles_but_posts_nothing_in_channels(slack_factory) 
     await app.event(mention_event(ANSWERABLE, channel="C1"))
     await app.event(message_event(ANSWERABLE, channel="CWATCH"))
     await app.event(mention_event(PRIVATE, channel="C1"))
-    await app.mock.settle(0.5)
+    await inbox_worked(app)
     assert app.mock.posts() == []
     popular = await app.bot.service.storage.questions.popular_entries(days=1)
     assert popular and popular[0][1] == 2  # both questions were handled and logged
@@ -95,7 +96,7 @@ async def test_retried_event_gets_exactly_one_reply(slack_app) -> None:
     retry2 = await slack_app.event(event, event_id="EvRETRY1", retry_num=2)
     assert first[0] == retry1[0] == retry2[0] == 200
     await slack_app.mock.wait_for("chat.postMessage")
-    await slack_app.mock.settle(0.4)
+    await inbox_worked(slack_app)
     assert len(slack_app.mock.find("chat.postMessage")) == 1
 
 
@@ -108,7 +109,7 @@ async def test_retry_reaching_another_replica_or_a_restart_is_not_answered_again
     second = await slack_factory(database_url=shared)
     status, _ = await second.event(mention_event(ANSWERABLE), event_id="EvREPLICA", retry_num=1)
     assert status == 200
-    await second.mock.settle(0.4)
+    await inbox_worked(second)
     assert len(second.mock.find("chat.postMessage")) == 1
     # ... while a retry of an event that was never processed is answered.
     await second.event(mention_event(ANSWERABLE), event_id="EvNEVERSEEN", retry_num=1)
@@ -121,7 +122,7 @@ async def test_own_and_other_bot_messages_are_ignored(slack_factory) -> None:
     await app.event(message_event(ANSWERABLE, channel="D1", channel_type="im", bot_id="BOTHER"))
     await app.event(message_event(ANSWERABLE, channel="CWATCH", subtype="bot_message", bot_id="BOTHER"))
     await app.event(mention_event(ANSWERABLE, user="UOTHERBOT", bot_id="BOTHER"))
-    await app.mock.settle(0.4)
+    await inbox_worked(app)
     assert app.mock.posts() == []
 
 
@@ -134,7 +135,7 @@ async def test_edits_and_deletions_are_ignored(slack_factory) -> None:
                "ts": "1700000006.000600", "deleted_ts": "1700000001.000001"}
     await app.event(edited)
     await app.event(deleted)
-    await app.mock.settle(0.4)
+    await inbox_worked(app)
     assert app.mock.posts() == []
 
 
@@ -143,7 +144,7 @@ async def test_private_report_in_a_channel_goes_ephemeral_only(slack_app) -> Non
     [call] = await slack_app.mock.wait_for("chat.postEphemeral")
     assert call.body["user"] == "UREPORTER" and call.body["channel"] == "C1"
     assert "security@kubernetes.io" in call.all_text
-    await slack_app.mock.settle(0.3)
+    await inbox_worked(slack_app)
     assert slack_app.mock.find("chat.postMessage") == []
     assert "kubelet" not in call.all_text  # the report itself is never repeated
 
@@ -160,7 +161,7 @@ async def test_private_report_in_watched_channel_gets_private_guidance_only(slac
     await app.event(message_event(PRIVATE, channel="CWATCH", user="UREPORTER"))
     [call] = await app.mock.wait_for("chat.postEphemeral")
     assert call.body["user"] == "UREPORTER"
-    await app.mock.settle(0.3)
+    await inbox_worked(app)
     assert app.mock.find("chat.postMessage") == []
 
 

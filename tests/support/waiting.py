@@ -11,8 +11,12 @@ from bot.storage.schema import inbox
 
 
 async def inbox_worked(app: Any, *, timeout: float = 10.0) -> None:
-    """Return once no accepted event is pending or being worked (a worked event's replies were sent)."""
+    """Return once no accepted event is pending or being worked (a worked event's replies were sent).
+    Without storage events are worked at once in tasks: wait for the mock to be quiet instead."""
     storage = app.bot.service.storage
+    if storage is None:
+        await app.mock.settle(0.5)
+        return
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with storage.engine.connect() as connection:
