@@ -8,8 +8,8 @@ existing cluster centroid when the cosine reaches `THRESHOLD`, unless
 * the two differ by a one- or two-word swap in the same frame ("CVE for runc" / "CVE for containerd",
   "pod security admission" / "pod security policy") whose swapped words mean different things.
 
-At most `MAX_CLUSTERS` centroids exist, so the cost is linear in the number of groups (one matrix
-product with at most `MAX_CLUSTERS` rows per group) and bounded in embeddings. Without a model, or
+Each embedded group adds at most one centroid, so the cost is bounded by `MAX_EMBEDDED` (one matrix
+product with at most that many rows per group) whatever the number of questions. Without a model, or
 for groups past `MAX_EMBEDDED`, the word-based grouping stands.
 """
 
@@ -27,7 +27,6 @@ THRESHOLD = 0.62  # cosine to a centroid that merges two groups
 SWAP_SIMILAR = 0.5  # swapped words at least this close (as phrases) mean the same thing
 MAX_SWAP_WORDS = 2
 MAX_EMBEDDED = 160  # groups embedded per report (most-asked first): bounds the model's time
-MAX_CLUSTERS = 512  # centroids compared per group: bounds the matrix products
 _DIGIT = re.compile(r"\d")
 
 
@@ -51,13 +50,13 @@ def _words(text: str) -> dict[str, str]:
 class _Clusters:
     """Running centroids (sums of unit vectors) with each cluster's first phrasing."""
 
-    def __init__(self, embedder: Any, dimension: int) -> None:
+    def __init__(self, embedder: Any, capacity: int, dimension: int) -> None:
         import numpy as np
 
         self.np = np
         self.embedder = embedder
-        self.sums = np.zeros((MAX_CLUSTERS, dimension), dtype=np.float32)
-        self.unit = np.zeros((MAX_CLUSTERS, dimension), dtype=np.float32)
+        self.sums = np.zeros((capacity, dimension), dtype=np.float32)  # one row per phrasing at most
+        self.unit = np.zeros((capacity, dimension), dtype=np.float32)
         self.words: list[dict[str, str]] = []
         self.numbers: list[frozenset[str]] = []
         self._phrases: dict[str, Any] = {}
@@ -78,8 +77,8 @@ class _Clusters:
         similarity = float(self._phrase(" ".join(mine)) @ self._phrase(" ".join(theirs)))
         return similarity < SWAP_SIMILAR
 
-    def assign(self, vector: Any, text: str) -> int | None:
-        """The cluster this phrasing joins (a new one if none fits and room is left), or None."""
+    def assign(self, vector: Any, text: str) -> int:
+        """The cluster this phrasing joins (a new one if none fits)."""
         np = self.np
         words = _words(text)
         numbers = frozenset(w for w in words.values() if _DIGIT.search(w))
@@ -96,8 +95,6 @@ class _Clusters:
                 self.sums[index] += vector
                 self.unit[index] = self.sums[index] / max(float(np.linalg.norm(self.sums[index])), 1e-9)
                 return int(index)
-        if count >= MAX_CLUSTERS:
-            return None
         self.sums[count] = self.unit[count] = vector
         self.words.append(words)
         self.numbers.append(numbers)
@@ -117,14 +114,12 @@ def merge_by_meaning(texts: Sequence[str], embedder: Any) -> list[list[int]]:
     except Exception as exc:  # noqa: BLE001 - the report still works on words
         log.warning("gap grouping by meaning skipped: %s", type(exc).__name__)
         return [[i] for i in range(len(texts))]
-    clusters = _Clusters(embedder, vectors.shape[1])
+    clusters = _Clusters(embedder, len(head), vectors.shape[1])
     members: dict[int, list[int]] = {}
     order: list[list[int]] = []
     for index, (text, vector) in enumerate(zip(head, vectors)):
         cluster = clusters.assign(vector, text)
-        if cluster is None:
-            order.append([index])
-        elif cluster in members:
+        if cluster in members:
             members[cluster].append(index)
         else:
             members[cluster] = [index]
