@@ -104,7 +104,8 @@ class SlackBot:
         metrics.observe_live(inbox=deps.worker.backlog if deps.worker is not None else tasks.backlog,
                              knowledge_entries=lambda: len(service.knowledge.entries),
                              socket_mode_connected=lambda: server.socket_mode is not None
-                             and server.socket_mode.healthy())
+                             and server.socket_mode.healthy(),
+                             refresh=deps.worker.refresh_backlog if deps.worker is not None else None)
         return cls(settings, service, client, deps, server)
 
     @property

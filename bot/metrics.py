@@ -18,17 +18,18 @@ channel or message labels: every label value comes from a small fixed set.
     sigsec_knowledge_entries                        FAQ entries loaded (follows /sigsec reload)
     sigsec_build_info{version,python}               always 1
 
-The inbox gauges read the durable inbox (`bot.delivery.worker.InboxWorker.backlog`, refreshed on each
-lease pass).
+The inbox gauges read the durable inbox (`bot.delivery.worker.InboxWorker.backlog`), refreshed by one
+query when /metrics is scraped (`Metrics.scrape`), not on the reply path.
 """
 
 from __future__ import annotations
 
-import platform
+import asyncio
 import datetime as dt
+import platform
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.exposition import choose_encoder
@@ -41,6 +42,7 @@ VERDICTS = ("helpful", "not_helpful")
 # Seconds: the decision is milliseconds (models, one batched log write); a reply waits on Slack.
 DECISION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 REPLY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+REFRESH_SECONDS = 1.0  # the longest a scrape waits for the gauges' query (a slow database keeps old values)
 
 
 def _version() -> str:
@@ -58,6 +60,7 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
+        self._refresh: Callable[[], Awaitable[None]] | None = None
         self.questions = Counter("sigsec_questions", "Questions answered, by reply kind.", ["kind"], registry=r)
         self.feedback = Counter("sigsec_feedback", "Answer feedback clicks, by verdict.", ["verdict"], registry=r)
         self.decision_seconds = Histogram("sigsec_decision_seconds", "Time to decide a reply (Service.answer).",
@@ -85,8 +88,11 @@ class Metrics:
 
     def observe_live(self, *, inbox: Callable[[], tuple[int, float]] | None = None,
                      knowledge_entries: Callable[[], int] | None = None,
-                     socket_mode_connected: Callable[[], bool] | None = None) -> None:
-        """Gauges read at scrape time: inbox() -> (depth, oldest age in s), the entry count, the connection."""
+                     socket_mode_connected: Callable[[], bool] | None = None,
+                     refresh: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Gauges read at scrape time: inbox() -> (depth, oldest age in s), the entry count, the connection.
+        `refresh` is awaited before each scrape (at most REFRESH_SECONDS; a failure keeps the last values)."""
+        self._refresh = refresh
         if inbox is not None:
             self.inbox_depth.set_function(lambda: float(inbox()[0]))
             self.inbox_oldest_age.set_function(lambda: float(inbox()[1]))
@@ -127,6 +133,17 @@ class Metrics:
     def exposition(self) -> bytes:
         """The classic text exposition format."""
         return generate_latest(self.registry)
+
+    async def scrape(self, accept: str = "") -> tuple[bytes, str]:
+        """`render`, after refreshing the gauges that need a query."""
+        if self._refresh is not None:
+            try:
+                await asyncio.wait_for(self._refresh(), timeout=REFRESH_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a gauge keeps its last value; the scrape still answers
+                pass
+        return self.render(accept)
 
     def render(self, accept: str = "") -> tuple[bytes, str]:
         """(body, Content-Type) for GET /metrics: the format the scraper's Accept header asks for

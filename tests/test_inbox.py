@@ -237,13 +237,13 @@ async def test_the_reply_does_not_wait_for_the_question_log_and_the_row_is_writt
         return [Outgoing("C1", f"ref {reply.question_ref}")]
 
     release = asyncio.Event()
-    write = store.inbox._insert_questions
+    write = store.inbox._finish  # the question rows and the done mark: one transaction
 
     async def blocked(batches: list[Any]) -> list[None]:
         await release.wait()
         return await write(batches)
 
-    store.inbox._log_batch = GroupCommit(blocked)
+    store.inbox._done_batch = GroupCommit(blocked)
 
     async def rows() -> int:
         async with store.engine.connect() as connection:
@@ -262,7 +262,7 @@ async def test_the_reply_does_not_wait_for_the_question_log_and_the_row_is_writt
     assert await rows() == 0 and (await states(store))["EvLog"] == "processing"
     assert await first.stop(grace=0) == 1  # "crash" before the row and the done mark: handed back
 
-    store.inbox._log_batch = GroupCommit(write)
+    store.inbox._done_batch = GroupCommit(write)
     second = InboxWorker(store.inbox, answer, FakeSlack().send, poll_seconds=0.05)
     second.start()
     assert (await settle(second, store, 1))["EvLog"] == "done"
@@ -358,3 +358,19 @@ async def test_replies_decided_by_an_earlier_attempt_are_looked_up_before_postin
     assert private.posted_since is None  # an ephemeral message cannot be looked up
     fresh_item = with_fields(again, outbox=None)
     assert InboxWorker._tagged(fresh_item, 0, replies[0]).posted_since is None  # first decision: nothing to find
+
+
+async def test_a_question_row_the_database_refuses_does_not_keep_its_event_from_done(store) -> None:
+    """The question rows and the done mark share a transaction; a row that is refused is dropped
+    (logged without its text) and the event, whose replies are out, is still done."""
+    await store.inbox.enqueue("EvBad", "message", {"text": "q"})
+    [item] = await store.inbox.lease("w1", limit=1, lease_seconds=30)
+    bad = {"ref": "EvBad#0", "asked_at": dt.datetime.now(dt.UTC), "text": None}  # text is NOT NULL
+    await store.inbox.complete(item.id, "w1", sent=1, questions=[bad])
+    assert (await states(store))["EvBad"] == "done"
+    from sqlalchemy import func, select
+
+    from bot.storage.schema import questions
+
+    async with store.engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(questions))).scalar_one() == 0

@@ -212,14 +212,15 @@ async def test_logs_never_hold_question_text_or_subcommand_words(slack_factory, 
 
     # The database refuses the write: a real failing INSERT (its SQL error would carry the parameters,
     # were they not hidden) ...
-    # (The inbox worker writes an event's question rows after its reply: Inbox.log_questions.)
+    # (The inbox worker writes an event's question rows after its reply, with its done mark:
+    # Inbox.complete -> Inbox._write_question_rows.)
     storage = app.bot.service.storage
-    original = storage.inbox.log_questions
+    original = storage.inbox._write_question_rows
     errors: list[str] = []
 
-    async def observed(rows: Any) -> None:
+    async def observed(connection: Any, rows: Any) -> None:
         try:
-            return await original(rows)
+            return await original(connection, rows)
         except Exception as exc:
             errors.append(str(exc))
             raise
@@ -227,7 +228,7 @@ async def test_logs_never_hold_question_text_or_subcommand_words(slack_factory, 
     async with storage.engine.begin() as connection:
         await connection.execute(sql("CREATE TRIGGER refuse BEFORE INSERT ON questions "
                                      "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"))
-    storage.inbox.log_questions = observed
+    storage.inbox._write_question_rows = observed
     await app.event(mention_event(questions["dbfail"], user="UD", channel="C1"))
     await app.mock.wait_for("chat.postMessage", count=3)  # answered; the log write comes after the reply
     for _ in range(100):
@@ -237,16 +238,16 @@ async def test_logs_never_hold_question_text_or_subcommand_words(slack_factory, 
     assert errors and "disk says no" in errors[0] and "hidden" in errors[0] and marker not in errors[0]
 
     # ... and a storage layer whose exception message quotes the question.
-    async def failing(rows: Any) -> None:
+    async def failing(connection: Any, rows: Any) -> None:
         raise RuntimeError(f"could not insert {rows[0]['text']!r}")
 
-    storage.inbox.log_questions = failing
+    storage.inbox._write_question_rows = failing
     try:
         await app.event(message_event(questions["dbraise"], user="UE", channel="DE1", channel_type="im"))
         await app.mock.wait_for("chat.postMessage", count=4)
         await app.mock.settle(0.3)
     finally:
-        storage.inbox.log_questions = original
+        storage.inbox._write_question_rows = original
 
     records = [json.loads(line) for line in log_stream.getvalue().splitlines()]
     assert sum("could not log a question" in r["msg"] for r in records) == 2, "the failures were not logged"

@@ -104,6 +104,12 @@ class Service:
         return self.brain.knowledge
 
     async def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a decision: in the decision thread when the model is loaded (it runs outside the GIL and
+        batches); on the loop without it (lexical matching is pure Python, a few ms at most for a bounded
+        post, and a thread would add only GIL hand-offs). Events are stored before any decision, so the
+        ack never waits for one."""
+        if self.brain.semantic is None:
+            return work(*args)
         return await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
 
     async def reload(self) -> list[Problem]:

@@ -1,10 +1,10 @@
 """The inbox worker: leases accepted events, works them, sends their replies, and never drops one.
 
-    listener: inbox.enqueue(event) before the 2xx  ->  worker.wake()
+    listener: worker.accept(event): stored pending before the 2xx, then the lease loop is woken
     worker:   lease (owner, expiry) -> decide and render once (kept in the row's outbox, with the
-              question-log rows) -> send each reply not yet sent -> log the questions -> done;
-              heartbeats keep live leases;  an expired lease (a crashed process) is leased again by
-              any replica
+              question-log rows) -> send each reply not yet sent -> log the questions and mark the
+              event done (one transaction); heartbeats keep live leases; an expired lease (a crashed
+              process) is leased again by any replica
     The question log is written after the reply (bot.core.reply.LogLater), insert-or-ignore on each
     row's reference, so a slow or locked log write never delays a reply and a retry never logs twice.
     Public replies carry metadata (the event key and the reply's index); on a retry or a takeover the
@@ -28,7 +28,7 @@ import socket
 import time
 import uuid
 from dataclasses import asdict, replace
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from bot.core import messages as M
 from bot.core.reply import LOG_LATER, LogLater
@@ -38,7 +38,6 @@ from bot.storage.inbox import Inbox, InboxItem
 
 log = logging.getLogger("sigsec.inbox")
 
-DEPTH_REFRESH_S = 0.5  # the backlog gauge is refreshed after each lease batch and at least this often
 Process = Callable[[InboxItem], Awaitable[list[Outgoing]]]
 Send = Callable[[Outgoing], Awaitable[Sent]]
 
@@ -75,10 +74,13 @@ class InboxWorker:
         # Called once Slack accepted every reply of an event that asked a question (reply latency metrics;
         # clicks, welcomes and other commands are not questions).
         self.on_delivered = on_delivered
-        self._depth: tuple[int, dt.datetime | None] = (0, None)
-        self._depth_due = 0.0
-        self._finished = False  # an event finished since the gauge was last refreshed
+        self._depth: tuple[int, dt.datetime | None] = (0, None)  # refreshed when /metrics is scraped
         self.active: dict[int, asyncio.Task[None]] = {}
+        # Bumped whenever pending rows may be waiting (start, an event stored pending, a full lease pass):
+        # a finished event then wakes the lease loop; a pass that found fewer than it could take clears it.
+        self._backlog_generation = 1
+        self._backlog_cleared = 0
+
         self._wake = asyncio.Event()
         self._stopping = False
         self._idle = False
@@ -91,8 +93,21 @@ class InboxWorker:
                        asyncio.create_task(self._heartbeat_loop(), name="inbox-heartbeat")]
 
     def wake(self) -> None:
-        """Something was enqueued: lease now rather than at the next poll."""
+        """Something was stored pending: lease now rather than at the next poll."""
+        self._backlog_generation += 1
         self._wake.set()
+
+    async def accept(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
+        """Store one event (pending) before Slack gets its 2xx and wake the lease loop; False for a
+        duplicate (a Slack retry). Storage errors propagate (no 2xx then).
+
+        Events are always leased, never handed over directly: a lease pass takes every event that arrived
+        meanwhile, so under load they are decided together and share each write's round trip.
+        """
+        stored = await self.inbox.enqueue(event_key, kind, payload)
+        if stored:
+            self.wake()
+        return stored
 
     async def stop(self, grace: float = 10.0) -> int:
         """Finish the accepted work that fits in `grace` seconds (the server takes no new events by now),
@@ -125,10 +140,10 @@ class InboxWorker:
     # ------------------------------------------------------------------ loops
 
     async def _lease_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()  # before leasing: a wake() during the lease must not be lost
             free = self.capacity - len(self.active)
+            generation = self._backlog_generation
             items: list[InboxItem] = []
             if free > 0:
                 try:
@@ -137,29 +152,26 @@ class InboxWorker:
                     raise
                 except Exception as exc:  # noqa: BLE001 - database away: the events wait in it, try again
                     log_event(log, "inbox_lease_failed", level=logging.WARNING, error=type(exc).__name__)
+                else:
+                    if len(items) >= free:
+                        self._backlog_generation += 1  # more may be due
+                    elif generation == self._backlog_generation:
+                        self._backlog_cleared = generation  # nothing else due (as of this pass)
             for item in items:
                 self.active[item.id] = asyncio.create_task(self._work(item), name=f"inbox:{item.kind}")
             self._idle = free > 0 and not items  # nothing due was left to lease
-            if items or self._finished or loop.time() >= self._depth_due:
-                self._depth_due = loop.time() + DEPTH_REFRESH_S
-                self._finished = False
-                await self._refresh_depth()
             if len(items) < free or free <= 0:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 except asyncio.TimeoutError:
                     pass
 
-    async def _refresh_depth(self) -> None:
-        try:
-            self._depth = await self.inbox.depth()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - a gauge, nothing more
-            pass
+    async def refresh_backlog(self) -> None:
+        """Read the backlog gauge's values (one query; called when /metrics is scraped)."""
+        self._depth = await self.inbox.depth()
 
     def backlog(self) -> tuple[int, float]:
-        """(accepted events not finished, age in seconds of the oldest), as of the last lease pass."""
+        """(accepted events not finished, age in seconds of the oldest), as of the last refresh."""
         count, oldest = self._depth
         age = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None and count else 0.0
         return count, max(age, 0.0)
@@ -183,9 +195,8 @@ class InboxWorker:
             await self._retry_or_fail(item, f"{type(exc).__name__}", retry_after=None, permanent=False)
         finally:
             self.active.pop(item.id, None)
-            self._finished = True
-            if not self._stopping:
-                self._wake.set()
+            if not self._stopping and self._backlog_cleared != self._backlog_generation:
+                self._wake.set()  # a slot is free and pending rows may be waiting for it
 
     async def _deliver(self, item: InboxItem) -> None:
         if item.outbox is None:
@@ -210,8 +221,7 @@ class InboxWorker:
                 return
             if index + 1 < len(outgoing):  # the last one is recorded with `complete`
                 await self.inbox.mark_sent(item.id, self.owner, index + 1)
-        await self._log_questions(item)
-        await self.inbox.complete(item.id, self.owner, sent=len(outgoing))
+        await self.inbox.complete(item.id, self.owner, sent=len(outgoing), questions=item.questions)
         if outgoing and item.questions and self.on_delivered is not None:
             self.on_delivered(item)
 

@@ -58,13 +58,12 @@ class Listeners:
             self.tasks.spawn(self._work_now(processor, key, kind, payload), name=f"{kind}:{key}")
             return True
         try:
-            stored = await self.inbox.enqueue(key, kind, payload)
+            if self.worker is not None:
+                return bool(await self.worker.accept(key, kind, payload))
+            return bool(await self.inbox.enqueue(key, kind, payload))
         except Exception as exc:
             INBOX_DOWN.set(True)
             raise InboxUnavailable(type(exc).__name__) from None
-        if stored and self.worker is not None:
-            self.worker.wake()
-        return stored
 
     async def _work_now(self, processor: Any, key: str, kind: str, payload: dict[str, Any]) -> None:
         from bot.storage.inbox import InboxItem

@@ -136,7 +136,7 @@ class SlackServer:
         return web.json_response(checks, status=200 if ok else 503)
 
     async def metrics_endpoint(self, request: web.Request) -> web.Response:
-        body, content_type = self.metrics.render(request.headers.get("Accept", ""))
+        body, content_type = await self.metrics.scrape(request.headers.get("Accept", ""))
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def start(self, *, host: str, port: int, events: bool = True, reuse_port: bool = False,

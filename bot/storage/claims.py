@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.batching import GroupCommit
-from bot.storage.engine import Clock, insert_ignore
+from bot.storage.engine import Clock, insert_ignore, single_statements
 from bot.storage.schema import processed_events, welcomed_users
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class Claims:
     """Event claims and the welcome registry."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, user_key: Any) -> None:
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = single_statements(engine)
         self._clock = clock
         self._user_key = user_key
         self._dialect = engine.dialect.name
@@ -59,7 +59,7 @@ class Claims:
             await batch.drain()
 
     async def _write_one(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             result = await connection.execute(statement, parameters)
             return result.first() if result.returns_rows else None
 
@@ -68,7 +68,7 @@ class Claims:
         now = self._clock()
         unique = list(dict.fromkeys(event_ids))
         rows = [{"event_id": e, "state": "processing", "claimed_at": now, "finished_at": None} for e in unique]
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             result = await connection.execute(self._claim_statement, rows)
             inserted = {row[0] for row in result.all()}
         first: set[str] = set()
@@ -111,7 +111,7 @@ class Claims:
 
     async def is_welcomed(self, user_id: str) -> bool:
         """Whether this person was ever sent the welcome."""
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             found = await connection.execute(
                 select(welcomed_users.c.user_hash).where(welcomed_users.c.user_hash == self._user_key(user_id)))
             return found.first() is not None

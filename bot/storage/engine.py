@@ -64,6 +64,18 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> A
                                pool_recycle=1800)
 
 
+def single_statements(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for one-statement reads and writes, used as `async with single.begin()`.
+
+    PostgreSQL: AUTOCOMMIT, so a statement costs one round trip (no BEGIN / COMMIT). SQLite: the engine
+    itself; switching a connection to autocommit and back would cost two more trips to aiosqlite's
+    thread per checkout than the commit it saves.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def _alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 

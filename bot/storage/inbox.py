@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,11 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.batching import GroupCommit
-from bot.storage.engine import Clock, insert_ignore
+from bot.storage.engine import Clock, insert_ignore, single_statements
 from bot.storage.values import clean_text
 from bot.storage.schema import inbox, questions as questions_table
+
+log = logging.getLogger("sigsec.inbox")
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,10 @@ class Inbox:
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = single_statements(engine)
         self._clock = clock
         self._dialect = engine.dialect.name
-        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.event_key)
+        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.id, inbox.c.event_key)
         self._set_outbox = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
                             .values(outbox=bindparam("b_outbox")))
         self._done = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
@@ -57,7 +60,7 @@ class Inbox:
         # Concurrent events share round trips: one statement per batch for the writes every event makes.
         self._enqueue_batch = GroupCommit(self._insert_rows)
         self._outbox_batch = GroupCommit(lambda rows: self._execute_many(self._set_outbox, rows))
-        self._done_batch = GroupCommit(lambda rows: self._execute_many(self._done, rows))
+        self._done_batch = GroupCommit(self._finish)
         self._log_ignore = insert_ignore(questions_table, ["ref"], self._dialect)
         self._log_batch = GroupCommit(self._insert_questions)
 
@@ -65,16 +68,16 @@ class Inbox:
         for batch in (self._enqueue_batch, self._outbox_batch, self._done_batch, self._log_batch):
             await batch.drain()
 
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[bool]:
-        unique = list({row["event_key"]: row for row in rows}.values())
-        async with self._autocommit.connect() as connection:
-            inserted = {r[0] for r in (await connection.execute(self._insert, unique)).all()}
-        first: set[str] = set()
-        wins = []
-        for row in rows:  # a Slack retry in the same batch as its original loses
-            wins.append(row["event_key"] in inserted and row["event_key"] not in first)
-            first.add(row["event_key"])
-        return wins
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[int | None]:
+        """Insert-or-ignore a batch; each row's new id, or None when its key was already there (or came
+        earlier in the same batch: a Slack retry racing its original)."""
+        first: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            first.setdefault(row["event_key"], row)
+        async with self._single.begin() as connection:
+            inserted = {key: row_id for row_id, key in
+                        (await connection.execute(self._insert, list(first.values()))).all()}
+        return [inserted.pop(row["event_key"], None) for row in rows]
 
     async def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> list[None]:
         async with self._engine.begin() as connection:
@@ -82,11 +85,13 @@ class Inbox:
         return [None] * len(rows)
 
     async def enqueue(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
-        """Store one event; False when this key is already in the inbox (a Slack retry)."""
+        """Store one event, pending; False when this key is already in the inbox (a Slack retry)."""
+        return await self._enqueue_batch.submit(self._row(event_key, kind, payload)) is not None
+
+    def _row(self, event_key: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         now = self._clock()
-        row = dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
-                   attempts=0, received_at=now, not_before=now, sent=0)
-        return await self._enqueue_batch.submit(row)
+        return dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
+                    attempts=0, received_at=now, not_before=now, sent=0)
 
     async def lease(self, owner: str, *, limit: int, lease_seconds: float) -> list[InboxItem]:
         """Take up to `limit` due rows: pending ones, and processing ones whose lease expired."""
@@ -120,7 +125,7 @@ class Inbox:
         statement = (update(inbox).where(inbox.c.id.in_(ids), inbox.c.lease_owner == owner,
                                          inbox.c.state == "processing")
                      .values(lease_expires=self._clock() + dt.timedelta(seconds=lease_seconds)))
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             await connection.execute(statement)
 
     async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]],
@@ -137,16 +142,42 @@ class Inbox:
 
     async def _insert_questions(self, batches: list[list[dict[str, Any]]]) -> list[None]:
         rows = list({row["ref"]: row for batch in batches for row in batch}.values())
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             await connection.execute(self._log_ignore, rows)
         return [None] * len(batches)
+
+    async def _write_question_rows(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+        await connection.execute(self._log_ignore, rows)
 
     async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
         await self._update(item_id, owner, sent=sent)
 
-    async def complete(self, item_id: int, owner: str, *, sent: int) -> None:
-        """Slack accepted all `sent` replies: done."""
-        await self._done_batch.submit({"b_id": item_id, "b_owner": owner, "b_sent": sent, "b_now": self._clock()})
+    async def complete(self, item_id: int, owner: str, *, sent: int,
+                       questions: list[dict[str, Any]] | None = None) -> None:
+        """Slack accepted all `sent` replies: done, and the event's question-log rows written in the same
+        transaction (insert-or-ignore on their `ref`)."""
+        await self._done_batch.submit({"done": {"b_id": item_id, "b_owner": owner, "b_sent": sent,
+                                                "b_now": self._clock()},
+                                       "questions": [_loaded(row) for row in questions or ()]})
+
+    async def _finish(self, entries: list[dict[str, Any]]) -> list[None]:
+        """One transaction for a batch of finished events: their question rows, then their `done`.
+
+        A batch that fails is retried event by event (GroupCommit); if one event's rows are refused, the
+        event is still marked done (its replies are out) and the refusal is logged without the rows.
+        """
+        rows = list({row["ref"]: row for entry in entries for row in entry["questions"]}.values())
+        try:
+            async with self._engine.begin() as connection:
+                if rows:
+                    await self._write_question_rows(connection, rows)
+                await connection.execute(self._done, [entry["done"] for entry in entries])
+        except Exception as exc:
+            if len(entries) > 1 or not rows:
+                raise
+            log.warning("could not log a question: %s", type(exc).__name__)  # never the question itself
+            await self._execute_many(self._done, [entries[0]["done"]])
+        return [None] * len(entries)
 
     async def retry_later(self, item_id: int, owner: str, *, delay: float, error: str) -> None:
         """Back to pending, due after `delay` seconds."""
@@ -166,12 +197,12 @@ class Inbox:
                                          inbox.c.state == "processing")
                      .values(state="pending", lease_owner=None, lease_expires=None, not_before=self._clock(),
                              attempts=inbox.c.attempts - 1))
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             await connection.execute(statement)
 
     async def _update(self, item_id: int, owner: str, **values: Any) -> None:
         statement = update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             await connection.execute(statement.values(**values), {"b_id": item_id, "b_owner": owner})
 
     async def depth(self) -> tuple[int, dt.datetime | None]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.reply import AskContext, Reply, ReplyKind
 from bot.storage.batching import GroupCommit
-from bot.storage.engine import Clock, insert_ignore
+from bot.storage.engine import Clock, insert_ignore, single_statements
 from bot.storage.values import clean_text
 from bot.storage.schema import feedback, inbox, processed_events, questions, rate_hits, suggestion_picks
 
@@ -34,7 +34,7 @@ class QuestionLog:
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, user_key: Callable[[str | None], str | None]) -> None:
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = single_statements(engine)
         self._clock = clock
         self._user_key = user_key
         self._log_statement = insert(questions).returning(questions.c.id, sort_by_parameter_order=True)
@@ -46,7 +46,7 @@ class QuestionLog:
         await self._rate_batch.drain()
 
     async def _insert_questions(self, rows: list[dict[str, Any]]) -> list[int]:
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             result = await connection.execute(self._log_statement, rows)
             return [int(row[0]) for row in result.all()]
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.batching import GroupCommit
-from bot.storage.engine import Clock, insert_ignore
+from bot.storage.engine import Clock, insert_ignore, single_statements
 from bot.storage.schema import conversation_threads as threads
 from bot.storage.values import clean_text
 
@@ -58,7 +58,7 @@ class ThreadStore:
     """Remember answer threads, find them again, and note when another person joins the conversation."""
 
     def __init__(self, engine: AsyncEngine, *, clock: Clock, user_key: Callable[[str | None], str | None]) -> None:
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._single = single_statements(engine)
         self._engine = engine
         self._dialect = engine.dialect.name
         self.clock = clock  # public: tests move time forward
@@ -98,14 +98,14 @@ class ThreadStore:
         statement = (update(threads)
                      .where(threads.c.channel_id == channel_id, threads.c.thread_ts == thread_ts)
                      .values(answered_at=self.clock(), faq_id=faq_id))
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             await connection.execute(statement)
 
     async def find(self, channel_id: str, thread_ts: str, *, within: dt.timedelta | None = None
                    ) -> ThreadMemory | None:
         """The thread's memory (one primary-key read); None when unknown or answered longer than `within` ago."""
         statement = select(threads).where(threads.c.channel_id == channel_id, threads.c.thread_ts == thread_ts)
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             found = (await connection.execute(statement)).mappings().first()
         if found is None or (within is not None and found["answered_at"] < self.clock() - within):
             return None
@@ -125,6 +125,6 @@ class ThreadStore:
                             threads.c.user_hash != self._user_key(user_id),
                             or_(threads.c.other_reply_ts.is_(None), threads.c.other_reply_ts > ts))
                      .values(other_reply_ts=ts))
-        async with self._autocommit.connect() as connection:
+        async with self._single.begin() as connection:
             result: Any = await connection.execute(statement)
             return bool(result.rowcount)
