@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.semantic import DIMENSION, MODEL_SHA256, TOKENIZER_SHA256, Embedder, EmbeddingUnavailable, cosine_top
-from bot.semantic.embedder import MAX_CHARS, MODEL_DIR, MODEL_FILE, TOKENIZER_FILE
+from bot.semantic.embedder import MAX_CHARS, MAX_LENGTH, MODEL_DIR, MODEL_FILE, TOKENIZER_FILE
 
 NETPOL = "restrict pod traffic with network policy"
 PARAPHRASE = "limit which pods can talk to each other"
@@ -76,11 +76,11 @@ def test_long_input_is_truncated_not_refused(embedder):
                  + "E1101 12:00:00 dispatcher.go:184] failed calling webhook: context deadline exceeded. " * 60)
     long_post = long_post[:4000]
     assert len(long_post) == 4000
-    assert embedder.token_count(long_post) == embedder.max_length == 256
+    assert embedder.token_count(long_post) == embedder.max_length == MAX_LENGTH == 128
     vec = embedder.encode([long_post])
     assert vec.shape == (1, DIMENSION)
     assert abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
-    # Only the first 256 word pieces count: what follows them changes nothing.
+    # Only the first 128 word pieces count: what follows them changes nothing.
     assert np.array_equal(vec, embedder.encode([long_post + " completely different tail about bread"]))
     # A pasted megabyte costs no more than a long post.
     assert embedder.encode(["kubectl get secrets " * 60_000]).shape == (1, DIMENSION)
