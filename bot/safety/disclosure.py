@@ -35,7 +35,7 @@ MODEL_FILE = DATA_DIR / "disclosure-model.json"  # written by scripts/train_disc
 TRAINING = {"epochs": 40, "rate": 0.2, "l2": 1e-3, "seed": 1}
 WEIGHT_PLACES = 4  # decimals kept in the shipped weights
 HINT_AT = 0.5  # at or above: a public answer still goes out, plus a private hint about reporting privately
-PRIVATE_AT = 0.9  # at or above: the private-only reply
+PRIVATE_AT = 0.8  # at or above: the private-only reply
 _WORD = re.compile(r"[a-z0-9]+")
 
 
