@@ -103,7 +103,7 @@ class Service:
     def knowledge(self) -> KnowledgeBase:
         return self.brain.knowledge
 
-    async def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
+    async def _run_decision(self, work: Callable[..., T], *args: Any) -> T:
         """Run a decision: in the decision thread when the model is loaded (it runs outside the GIL and
         batches); on the loop without it (lexical matching is pure Python, a few ms at most for a bounded
         post, and a thread would add only GIL hand-offs). Events are stored before any decision, so the
@@ -135,10 +135,10 @@ class Service:
         if context.user_id and not await self._allow(context.user_id):
             return await self._log(self._limited(question), context)  # logged, marked limited
         if context.earlier_question:
-            reply = await self._off_loop(self.decide_followup, question, context.earlier_question,
+            reply = await self._run_decision(self.decide_followup, question, context.earlier_question,
                                          context.redacted_kinds)
         else:
-            reply = await self._off_loop(self.decide, question, context.redacted_kinds)
+            reply = await self._run_decision(self.decide, question, context.redacted_kinds)
         return await self._log(reply, context)
 
     async def _allow(self, user_id: str) -> bool:

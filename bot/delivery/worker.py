@@ -87,7 +87,6 @@ class InboxWorker:
         # a finished event then wakes the lease loop; a pass that found fewer than it could take clears it.
         self._backlog_generation = 1
         self._backlog_cleared = 0
-
         self._wake = asyncio.Event()
         self._stopping = False
         self._idle = False
@@ -106,10 +105,8 @@ class InboxWorker:
 
     async def accept(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store one event (pending) before Slack gets its 2xx and wake the lease loop; False for a
-        duplicate (a Slack retry). Storage errors propagate (no 2xx then).
-
-        Events are always leased, never handed over directly: a lease pass takes every event that arrived
-        meanwhile, so under load they are decided together and share each write's round trip.
+        duplicate (a Slack retry). Storage errors propagate (no 2xx then). A lease pass takes every event
+        that arrived meanwhile, so under load they are decided together and share each write's round trip.
         """
         stored = await self.inbox.enqueue(event_key, kind, payload)
         if stored:

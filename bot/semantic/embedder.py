@@ -6,8 +6,9 @@ reads the two files, checks their sha256, opens a single-threaded onnxruntime se
 warm-up inference, so the first real question pays no set-up cost.
 
 Vectors follow the model card: mean pooling over the attention mask, then L2 normalisation, with
-inputs truncated to 128 word pieces, the length the model was trained on (and the upstream tokenizer's). One :class:`Embedder` is safe to share between threads (an
-executor); each :meth:`Embedder.encode` call runs on the calling thread, on one core.
+inputs truncated to 128 word pieces, the length the model was trained on (and the upstream
+tokenizer's). One :class:`Embedder` is safe to share between threads (an executor); each
+:meth:`Embedder.encode` call runs on the calling thread, on one core.
 
 Each text is run as its own sequence. The model is quantised dynamically: every activation is
 scaled by the largest value in the whole input tensor, so in a padded batch one text's vector

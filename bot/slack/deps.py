@@ -59,8 +59,8 @@ class Listeners:
             return True
         try:
             if self.worker is not None:
-                return bool(await self.worker.accept(key, kind, payload))
-            return bool(await self.inbox.enqueue(key, kind, payload))
+                return await self.worker.accept(key, kind, payload)
+            return await self.inbox.enqueue(key, kind, payload)
         except Exception as exc:
             INBOX_DOWN.set(True)
             raise InboxUnavailable(type(exc).__name__) from None

@@ -51,7 +51,7 @@ class Inbox:
         self._single = single_statements(engine)
         self._clock = clock
         self._dialect = engine.dialect.name
-        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.id, inbox.c.event_key)
+        self._insert = insert_ignore(inbox, ["event_key"], self._dialect).returning(inbox.c.event_key)
         self._set_outbox = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
                             .values(outbox=bindparam("b_outbox")))
         self._done = (update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
@@ -68,16 +68,19 @@ class Inbox:
         for batch in (self._enqueue_batch, self._outbox_batch, self._done_batch, self._log_batch):
             await batch.drain()
 
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[int | None]:
-        """Insert-or-ignore a batch; each row's new id, or None when its key was already there (or came
-        earlier in the same batch: a Slack retry racing its original)."""
+    async def _insert_rows(self, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert-or-ignore a batch; True for each row this batch stored (a Slack retry in the same batch
+        as its original, or a key already there, is False)."""
         first: dict[str, dict[str, Any]] = {}
         for row in rows:
             first.setdefault(row["event_key"], row)
         async with self._single.begin() as connection:
-            inserted = {key: row_id for row_id, key in
-                        (await connection.execute(self._insert, list(first.values()))).all()}
-        return [inserted.pop(row["event_key"], None) for row in rows]
+            inserted = {key for (key,) in (await connection.execute(self._insert, list(first.values()))).all()}
+        wins = []
+        for row in rows:
+            wins.append(row["event_key"] in inserted)
+            inserted.discard(row["event_key"])
+        return wins
 
     async def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> list[None]:
         async with self._engine.begin() as connection:
@@ -86,12 +89,10 @@ class Inbox:
 
     async def enqueue(self, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store one event, pending; False when this key is already in the inbox (a Slack retry)."""
-        return await self._enqueue_batch.submit(self._row(event_key, kind, payload)) is not None
-
-    def _row(self, event_key: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         now = self._clock()
-        return dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
-                    attempts=0, received_at=now, not_before=now, sent=0)
+        row = dict(event_key=event_key[:255], kind=kind, payload=json.dumps(clean_text(payload)), state="pending",
+                   attempts=0, received_at=now, not_before=now, sent=0)
+        return await self._enqueue_batch.submit(row)
 
     async def lease(self, owner: str, *, limit: int, lease_seconds: float) -> list[InboxItem]:
         """Take up to `limit` due rows: pending ones, and processing ones whose lease expired."""
@@ -143,10 +144,11 @@ class Inbox:
     async def _insert_questions(self, batches: list[list[dict[str, Any]]]) -> list[None]:
         rows = list({row["ref"]: row for batch in batches for row in batch}.values())
         async with self._single.begin() as connection:
-            await connection.execute(self._log_ignore, rows)
+            await self._write_question_rows(connection, rows)
         return [None] * len(batches)
 
     async def _write_question_rows(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert-or-ignore question-log rows on their `ref` (the one place they are written)."""
         await connection.execute(self._log_ignore, rows)
 
     async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
