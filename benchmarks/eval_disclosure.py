@@ -10,7 +10,7 @@ bound + redact steps as `Service.decide` first.
 Rows: the share of ordinary items flagged private-only on the real-question corpus's `tune` and
 `check` halves (items whose accepted answers are not `report-vulnerability`), on the blind question
 sets (holdout, and ../shared/eval/dev-questions.yaml when present) and on the alarming-looking
-ordinary texts of benchmarks/data/real-private-reports.yaml; recall on that file's real reports;
+ordinary texts of benchmarks/data/real-private-reports.yaml and -2.yaml; precision / recall on those files' texts;
 precision / recall on each blind disclosure set in tests/data. Then the check's load time: training at
 start (what the bot did before the weights were shipped) against loading the shipped weights.
 
@@ -132,7 +132,9 @@ def main() -> int:
     if SHARED_DEV.exists():
         rates["shared dev questions (ordinary)"] = ordinary_questions(SHARED_DEV)
     reports = labelled(DATA / "real-private-reports.yaml")
+    reports_2 = labelled(DATA / "real-private-reports-2.yaml")
     rates["alarming ordinary texts (real-private-reports)"] = [(i, t) for i, t, p in reports if not p]
+    rates["alarming ordinary texts (real-private-reports-2)"] = [(i, t) for i, t, p in reports_2 if not p]
     figures: dict[str, dict[str, object]] = {}
     wrong: dict[str, list[str]] = {}
     names = list(flags)
@@ -143,7 +145,8 @@ def main() -> int:
         wrong[row] = cells["model"][1]
         print(f"{row + f' ({len(items)})':58}" + "".join(f"{cells[n][0]:>21.1%}" for n in names))
     print(f"\n{'precision / recall (higher is better)':58}" + "".join(f"{n:>21}" for n in names))
-    sets = {"real reports (real-private-reports, all 95)": reports}
+    sets = {f"real reports (real-private-reports, all {len(reports)})": reports,
+            f"real reports (real-private-reports-2, all {len(reports_2)})": reports_2}
     sets.update({f"{path.name} ({len(labelled(path))})": labelled(path) for path in BLIND_DISCLOSURE})
     for row, items in sets.items():
         cells = {name: precision_recall(flag, items) for name, flag in flags.items()}

@@ -14,6 +14,7 @@ from bot.safety.disclosure import TRAINING_FILES
 ROOT = Path(__file__).resolve().parent.parent
 EVALUATION_SETS = (
     ROOT / "benchmarks" / "data" / "real-private-reports.yaml",
+    ROOT / "benchmarks" / "data" / "real-private-reports-2.yaml",
     ROOT / "benchmarks" / "data" / "real-questions.yaml",
     ROOT / "benchmarks" / "data" / "holdout-questions.yaml",
     *sorted((ROOT / "tests" / "data").glob("disclosure-blind*.yaml")),
