@@ -55,9 +55,9 @@ async def test_the_askers_follow_up_is_answered_in_the_thread_without_a_mention(
 
 
 async def test_a_weak_follow_up_keeps_the_threads_topic_and_chit_chat_is_not_answered(slack_app) -> None:
-    assert slack_app.bot.service.decide("with kms?").kind is not ReplyKind.ANSWERED  # weak alone
+    assert slack_app.bot.service.decide("at rest?").kind is not ReplyKind.ANSWERED  # weak alone
     await answered_thread(slack_app, "secret encryption vault")  # did-you-mean suggestions
-    await slack_app.event(followup("with kms?", ts="1700000101.000100"))
+    await slack_app.event(followup("at rest?", ts="1700000101.000100"))
     [call] = await slack_app.mock.wait_for("chat.postMessage")
     assert "EncryptionConfiguration" in call.all_text and call.body["thread_ts"] == THREAD
     slack_app.mock.reset()

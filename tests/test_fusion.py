@@ -16,7 +16,7 @@ A = FaqEntry(id="network-policies", question="How do I restrict pod traffic?", a
 B = FaqEntry(id="rbac-good-practices", question="RBAC good practices?", answer="Least privilege.")
 C = FaqEntry(id="audit-logging", question="Audit logs?", answer="Audit policy.")
 ENTRIES = {e.id: e for e in (A, B, C)}
-POLICY = FusionPolicy(weight=0.4, answer_at=0.52, suggest_at=0.35, margin=0.05)
+POLICY = FusionPolicy(weight=0.4, answer_at=0.52, suggest_at=0.35, margin=0.05, anchor_margin=0.0)
 
 
 def lexical(*scores: tuple[FaqEntry, float], off_topic: bool = False) -> Match:

@@ -68,7 +68,7 @@ class Settings:
     suggest_threshold: float = 0.35
     # Semantic + lexical fusion (MATCHER=lexical turns it off; chosen on the real corpus's tune half)
     matcher: str = "fused"
-    fusion_weight: float = 0.3  # chosen on the tune half by benchmarks/tune_fusion.py --full (docs/matching.md)
+    fusion_weight: float = 0.4  # chosen on the tune half by benchmarks/tune_fusion.py --full (docs/matching.md)
     fused_answer_threshold: float = 0.54
     fusion_margin: float = 0.0
 

@@ -47,8 +47,9 @@ class FusionPolicy:
     answer_at: float
     suggest_at: float
     margin: float
-    # The winner's cosine must exceed the nearest not-security anchor's by more than this (None: not checked).
-    anchor_margin: float | None = 0.0
+    # The winner's cosine must exceed the nearest not-security anchor's by more than this (None: not checked;
+    # the default since the fifth session's selection on the grown tune half, docs/matching.md).
+    anchor_margin: float | None = None
     # When the views disagree, the winner must explain at least this share of the question's key terms.
     min_coverage: float = 0.15
 
