@@ -146,6 +146,14 @@ def test_router_owner_prior_scales_with_belief(brain):
     assert brain.router.route("hello there", entry=entry, belief=0.2) is None
 
 
+def test_an_answer_is_routed_to_its_entrys_owner_whatever_the_words(brain):
+    text = "rbac role binding oidc token webhook authorizer"  # SIG Auth's vocabulary
+    assert brain.router.route(text).id == "sig-auth"
+    entry = brain.knowledge.entry("security-context")  # owned by SIG Node
+    assert brain.router.route(text, entry=entry).id == entry.owner == "sig-node"
+    assert brain.router.route(text, entry=entry, belief=0.5).id == "sig-auth"  # a suggestion only hints
+
+
 def test_router_shared_terms_are_split():
     from bot.core.knowledge import Route
 
