@@ -12,6 +12,8 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test, in a fresh schema dropped aft
      thread reply (both CLOCK_MONOTONIC, shared by processes on Linux);
   2. throughput: closed loop, 64 in flight; events/s = events / (last reply - first send).
 Every event must get exactly one reply (also the ~5% re-sent as Slack retries with the same event_id).
+`steal`: the share of the machine's CPU time the hypervisor gave to other guests during the phase
+(/proc/stat); on a shared virtual machine a high value explains a slow run better than the code does.
 Targets: >= 300 events/s; p99 < 100 ms at 100 events/s.
 """
 
@@ -180,10 +182,28 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (Linux /proc/stat `cpu` line: user ... steal), for the steal column."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, IndexError, ValueError):
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> float:
+    """Share of the machine's CPU time taken by the hypervisor between two readings (virtual machines:
+    other guests running on our cores). A busy neighbour makes every figure of the run slower."""
+    if len(before) < 8 or len(after) < 8:
+        return float("nan")
+    delta = [b - a for a, b in zip(before, after)]
+    return delta[7] / max(sum(delta), 1)
+
+
 async def run_phase(mock: Any, port: int, asked: list[str], *, mode: str, count: int, rate: float,
                     concurrency: int, timeout: float, app_pids: list[int]) -> dict[str, Any]:
     mock.reset()
     cpu_before = sum(cpu_seconds(pid) for pid in app_pids)
+    machine_before = cpu_times()
     run_id = uuid.uuid4().hex[:8]
     parent, child = mp.Pipe()
     process = mp.get_context("spawn").Process(target=drive, args=(
@@ -196,6 +216,7 @@ async def run_phase(mock: Any, port: int, asked: list[str], *, mode: str, count:
     while len(mock.find("chat.postMessage")) < count + WARMUP_EVENTS and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     cpu_used = sum(cpu_seconds(pid) for pid in app_pids) - cpu_before
+    steal = steal_share(machine_before, cpu_times())
     await asyncio.sleep(0.5)  # late duplicates would show up here
     replies: dict[str, list[float]] = {}
     for call in mock.find("chat.postMessage"):
@@ -213,6 +234,7 @@ async def run_phase(mock: Any, port: int, asked: list[str], *, mode: str, count:
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan"),
         "max_ms": latencies[-1] if latencies else float("nan"),
         "app_cpu_ms_per_event": cpu_used * 1000 / max(len(latencies), 1),
+        "steal": steal,
     }
 
 
@@ -297,7 +319,7 @@ def table(results: list[dict[str, Any]]) -> str:
         phase = "latency @100/s (open)" if r["mode"] == "open" else "throughput (64 flight)"
         lines.append(f"{r['backend']:9} {phase:22} {r['count']:>6} {r['answered']:>8} {r['lost']:>4} "
                      f"{r['doubled']:>4} {r['events_per_s']:>9.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} "
-                     f"{r['max_ms']:>7.1f} {r['app_cpu_ms_per_event']:>13.2f}  {r['statuses']}")
+                     f"{r['max_ms']:>7.1f} {r['app_cpu_ms_per_event']:>13.2f} {r['steal']:>6.1%}  {r['statuses']}")
     return "\n".join(lines)
 
 
