@@ -89,7 +89,7 @@ def throughput(service: Service, questions: list[str], rounds: int) -> None:
     print(f"\nthroughput, fused, {len(questions)} real questions ({skipped} decided lexically, no model run):")
 
     async def all_at_once() -> None:
-        await asyncio.gather(*(service._off_loop(service.decide, q) for q in questions))
+        await asyncio.gather(*(service._run_decision(service.decide, q) for q in questions))
 
     variants = {"one by one": lambda: [service.decide(q) for q in questions]}
     for size in (4, 8, 16, 32):
