@@ -313,7 +313,7 @@ async def bench_backend(backend: str, *, quick: bool, tmp: Path, replicas: int =
 
 def table(results: list[dict[str, Any]]) -> str:
     head = (f"{'backend':9} {'phase':22} {'events':>6} {'answered':>8} {'lost':>4} {'dup':>4} "
-            f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'app CPU ms/ev':>13}  http")
+            f"{'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'app CPU ms/ev':>13} {'steal':>6}  http")
     lines = [head, "-" * len(head)]
     for r in results:
         phase = "latency @100/s (open)" if r["mode"] == "open" else "throughput (64 flight)"

@@ -7,8 +7,9 @@ answerability gate (`gate`), because nearness is not answerability. Answer only 
 
 1. the fused score clears the threshold,
 2. the lexical and semantic winners agree, or the winner leads the runner-up by a margin,
-3. the winner is nearer (by cosine) than the nearest not-security anchor (an everyday topic that is
-   as close as the entry means the entry is merely a neighbour), and
+3. optionally (`anchor_margin`, off by default since the fifth session's selection), the winner is
+   nearer (by cosine) than the nearest not-security anchor (an everyday topic that is as close as the
+   entry means the entry is merely a neighbour), and
 4. when the two views disagree, the winner covers enough of the question's key terms (IDF mass).
 
 A candidate that fails the gate is offered as a suggestion, not given as an answer; the owning group
