@@ -374,3 +374,14 @@ async def test_a_question_row_the_database_refuses_does_not_keep_its_event_from_
 
     async with store.engine.connect() as connection:
         assert (await connection.execute(select(func.count()).select_from(questions))).scalar_one() == 0
+
+
+def test_an_outbox_row_reads_back_as_the_same_message():
+    import dataclasses
+    import json
+
+    message = Outgoing("C1", "text", [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}], "1.2",
+                       response_url="https://hooks.slack.test/x", url_expires=1.5, replace_original=True)
+    row = message.as_row()
+    assert row == dataclasses.asdict(message)
+    assert Outgoing(**json.loads(json.dumps(row))) == message

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from urllib.parse import urlsplit
 from typing import Any, Awaitable, Callable
 
@@ -80,6 +80,11 @@ class Outgoing:
     # takeover) since when to look for it before posting again.
     metadata: dict[str, Any] | None = None
     posted_since: float | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The fields as a dict, for the outbox (`Outgoing(**row)` reads it back). Shallow: the row is
+        serialised at once, and `dataclasses.asdict`'s deep copy of the blocks cost ~0.3 ms per reply."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 @dataclass(frozen=True)

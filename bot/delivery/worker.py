@@ -27,7 +27,7 @@ import random
 import socket
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from bot.core import messages as M
@@ -215,7 +215,7 @@ class InboxWorker:
             finally:
                 LOG_LATER.reset(token)
             item = replace(item, questions=later.rows)
-            await self.inbox.save_outbox(item.id, self.owner, [asdict(message) for message in outgoing],
+            await self.inbox.save_outbox(item.id, self.owner, [message.as_row() for message in outgoing],
                                          later.rows)
         else:
             outgoing = [Outgoing(**message) for message in item.outbox]
