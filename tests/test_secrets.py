@@ -164,6 +164,17 @@ def test_labels_stay_and_only_values_go() -> None:
         "postgres://bot:[redacted database_url_password]@db:5432/x"
 
 
+def test_a_real_value_that_starts_like_a_placeholder_is_redacted() -> None:
+    # Found by the property test above: a random password that happened to start with "my-".
+    result = redact_secrets("remote: https://x-access-token:my-mvV6oN1@github.com/org/repo")
+    assert "mvV6oN1" not in result.text and result.kinds == ("url_password",)
+    assert redact_secrets("git clone https://admin:my-mvV6oN1@git.example.com/infra.git").text == \
+        "git clone https://admin:[redacted url_password]@git.example.com/infra.git"
+    assert "yourPass9" not in redact_secrets("password: yourPass9").text
+    for placeholder in ("password: your-password-here", "password: my_password", "token: enterYourTokenHere"):
+        assert redact_secrets(placeholder).text == placeholder
+
+
 def test_letters_only_bearer_token() -> None:
     rng = random.Random(3)
     token = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(32))

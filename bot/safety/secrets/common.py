@@ -61,6 +61,10 @@ _PLACEHOLDER_WORDS = frozenset("""
     foo bar baz qux foobar xxx yyy zzz abc abc123 pass pwd key keys auth bearer basic ask prompt stdin env
     is are was were the a an and or of to for in on with from it this that see below above same
 """.split())
+# "your-token-here", "my_password", "enterYourKey": a placeholder prefix followed by words only. A prefix
+# before anything else ("my-mvV6oN1") is a real value that happens to start that way.
+_PLACEHOLDER_PREFIXES = ("your", "my_", "my-", "insert", "enter", "replace")
+_WORDS_ONLY = re.compile(r"(?:[-_.]?[A-Za-z][a-z]*)*")
 
 
 _DIGIT_RE = re.compile(r"[0-9]")
@@ -93,7 +97,10 @@ def _is_placeholder(value: str) -> bool:
     if first in "<[{$*%(#":  # <token>, [redacted x], {{ .Values.x }}, ${VAR}, ***, %s, (none), # comment
         return True
     low = value.translate(_LOWER)
-    if low in _PLACEHOLDER_WORDS or low.startswith(("your", "my_", "my-", "insert", "enter", "replace")):
+    if low in _PLACEHOLDER_WORDS:
+        return True
+    prefix = next((p for p in _PLACEHOLDER_PREFIXES if low.startswith(p)), None)
+    if prefix is not None and _WORDS_ONLY.fullmatch(value[len(prefix):]):
         return True
     if len(set(low)) == 1:  # xxxx, ...., ----, 0000
         return True
