@@ -364,6 +364,7 @@ def _fill(unit: str, n: int = 4000) -> str:
     "kind: Secret\ndata:\n" + _fill("  k: v\n", 3981), _fill('{"name":"x_password","value":'),
     _fill("password=\"x' token: 'y\" Bearer z --token=w -pq "), _fill("password is Ab1cdef "),
     _fill("<password>", 2000) + "<password>" + "v" * 1990, "redis-cli " + _fill("-a x ", 3990),
+    "git clone https://a:my-" + "a" * 250 + "1@x.example/r", "password: your" + "a" * 3900 + "!",
 ], ids=lambda t: repr(t[:18]))
 def test_adversarial_input_is_fast(text: str) -> None:
     times = []

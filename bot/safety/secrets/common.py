@@ -64,7 +64,8 @@ _PLACEHOLDER_WORDS = frozenset("""
 # "your-token-here", "my_password", "enterYourKey": a placeholder prefix followed by words only. A prefix
 # before anything else ("my-mvV6oN1") is a real value that happens to start that way.
 _PLACEHOLDER_PREFIXES = ("your", "my_", "my-", "insert", "enter", "replace")
-_WORDS_ONLY = re.compile(r"(?:[-_.]?[A-Za-z][a-z]*)*")
+# Unambiguous (a new word starts only at a separator or a capital), so no input can make it backtrack.
+_WORDS_ONLY = re.compile(r"(?:[-_.]?[A-Za-z][a-z]*(?:(?:[-_.][A-Za-z]|[A-Z])[a-z]*)*)?")
 
 
 _DIGIT_RE = re.compile(r"[0-9]")
