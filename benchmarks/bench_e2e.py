@@ -261,7 +261,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def bench_backend(backend: str, *, quick: bool, tmp: Path, replicas: int = 1) -> list[dict[str, Any]]:
+async def bench_backend(backend: str, *, quick: bool, tmp: Path, replicas: int = 1,
+                        profile: str | None = None) -> list[dict[str, Any]]:
     from support.mock_slack import MockSlack
 
     schema = None
@@ -278,7 +279,7 @@ async def bench_backend(backend: str, *, quick: bool, tmp: Path, replicas: int =
     apps = [subprocess.Popen([sys.executable, __file__, "--serve", "--db", url, "--api-url", mock.api_url,
                               "--knowledge", str(knowledge), "--routing", str(routing), "--port", str(port)]
                              + (["--schema", schema] if schema else [])
-                             + ([f"--profile={profile}.{n}"] if (profile := os.environ.get("BENCH_PROFILE")) else []),
+                             + ([f"--profile={profile}.{backend}.{n}"] if profile else []),
                              stdout=subprocess.PIPE, text=True, cwd=ROOT) for n in range(replicas)]
     results: list[dict[str, Any]] = []
     try:
@@ -328,7 +329,8 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
             try:
-                results += await bench_backend(backend, quick=args.quick, tmp=Path(tmp), replicas=args.replicas)
+                results += await bench_backend(backend, quick=args.quick, tmp=Path(tmp), replicas=args.replicas,
+                                               profile=args.profile)
             except OSError as exc:
                 print(f"{backend}: skipped ({type(exc).__name__}: {exc})")
     print(table(results))
@@ -359,7 +361,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--knowledge", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--routing", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the app process to FILE")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of each app process to FILE.<backend>.<n>")
     args = parser.parse_args()
     if args.serve:
         if args.profile:

@@ -23,7 +23,7 @@ import logging
 import re
 from typing import Any
 
-from bot.core.reply import AskContext, Reply, ReplyKind
+from bot.core.reply import LOG_LATER, AskContext, Reply, ReplyKind
 from bot.delivery.gateway import Outgoing
 from bot.logs import log_event
 from bot.safety.secrets import redact_secrets
@@ -142,9 +142,15 @@ async def thread_message(deps: Listeners, body: dict[str, Any], event: dict[str,
 
 
 async def remember_thread(deps: Listeners, reply: Reply, *, channel: str, user: str, thread_ts: str | None) -> None:
-    """After a public answer in a channel thread: remember it for the asker's follow-ups (best effort)."""
+    """After a public answer in a channel thread: remember it for the asker's follow-ups (under the inbox
+    worker, with the event's outbox; otherwise at once, best effort)."""
     threads = threads_of(deps)
     if threads is None or not thread_ts or reply.private_only or is_dm_channel(channel):
+        return
+    later = LOG_LATER.get()
+    if later is not None:  # the inbox worker writes it with the event's outbox (bot.core.reply.LogLater)
+        later.thread_rows.append(threads.memory_row(channel, thread_ts, user_id=user, question=reply.question,
+                                                    faq_id=reply.faq_id))
         return
     try:
         await threads.remember(channel, thread_ts, user_id=user, question=reply.question, faq_id=reply.faq_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from bot.storage import Storage, utcnow
@@ -101,3 +102,28 @@ async def test_ids_are_hashed_questions_bounded_and_old_rows_pruned(store: Stora
     await store.threads.remember("C2", "1700000002.000100", user_id="U2", question="later\x00 \ud800")
     rows = await all_rows(store)
     assert [(r["channel_id"], r["question"]) for r in rows] == [("C2", "later ?")]
+
+
+async def test_the_inbox_worker_remembers_a_thread_in_the_transaction_that_keeps_the_outbox(store: Storage) -> None:
+    """An answer worked from the inbox: its thread memory is written with the outbox, before any reply is
+    sent, so a follow-up never finds the thread unknown; when the memory row is refused, the outbox is not
+    kept either (one transaction) and the event is decided again on its retry."""
+    assert await store.inbox.enqueue("ev-thread", "mention", {"text": "q"})
+    [item] = await store.inbox.lease("w1", limit=1, lease_seconds=30)
+    row = store.threads.memory_row("C1", "1700000001.000100", user_id="UASKER", question="what is rbac?",
+                                   faq_id="rbac-good-practices")
+    assert await all_rows(store) == []  # building the row writes nothing
+    await store.inbox.save_outbox(item.id, "w1", [{"channel": "C1", "text": "answer"}], [], [row])
+    memory = await store.threads.find("C1", "1700000001.000100", within=WINDOW)
+    assert memory is not None and memory.faq_id == "rbac-good-practices" and store.threads.is_asker(memory, "UASKER")
+    assert memory.user_hash != "UASKER"  # hashed like every stored user id
+
+    assert await store.inbox.enqueue("ev-refused", "mention", {"text": "q"})
+    [refused] = await store.inbox.lease("w1", limit=1, lease_seconds=30)
+    bad = {**row, "thread_ts": "1700000002.000100", "user_hash": None}  # user_hash is NOT NULL
+    with pytest.raises(Exception):
+        await store.inbox.save_outbox(refused.id, "w1", [{"channel": "C1", "text": "answer"}], [], [bad])
+    await store.inbox.release("w1", [refused.id])
+    [again] = await store.inbox.lease("w2", limit=1, lease_seconds=30)
+    assert again.event_key == "ev-refused" and again.outbox is None  # nothing of it was kept
+    assert await store.threads.find("C1", "1700000002.000100") is None

@@ -101,7 +101,7 @@ class Reply:
 
 @dataclass
 class LogLater:
-    """Questions answered while the inbox worker works one event (set in `LOG_LATER` by the worker).
+    """Rows of what the inbox worker answers for one event, written by it (set in `LOG_LATER` by the worker).
 
     Their log rows are not written before the reply: each is kept here with a unique reference
     (`<event key>#<n>`) that the reply's buttons carry, and the worker writes them, insert-or-ignore on
@@ -110,6 +110,9 @@ class LogLater:
 
     key: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # Thread memory rows of the answers (bot.storage.threads): written in the transaction that keeps the
+    # event's outbox, before the reply is sent, so a follow-up never finds the thread unknown.
+    thread_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def next_ref(self) -> str:
         return f"{self.key}#{len(self.rows)}"

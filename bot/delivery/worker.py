@@ -2,7 +2,8 @@
 
     listener: worker.accept(event): stored pending before the 2xx, then the lease loop is woken
     worker:   lease (owner, expiry) -> decide and render once (kept in the row's outbox, with the
-              question-log rows) -> send each reply not yet sent -> log the questions and mark the
+              question-log rows; the answers' thread memory is written in that transaction) -> send
+              each reply not yet sent -> log the questions and mark the
               event done (one transaction); heartbeats keep live leases; an expired lease (a crashed
               process) is leased again by any replica
     The question log is written after the reply (bot.core.reply.LogLater), insert-or-ignore on each
@@ -216,7 +217,7 @@ class InboxWorker:
                 LOG_LATER.reset(token)
             item = replace(item, questions=later.rows)
             await self.inbox.save_outbox(item.id, self.owner, [message.as_row() for message in outgoing],
-                                         later.rows)
+                                         later.rows, later.thread_rows)
         else:
             outgoing = [Outgoing(**message) for message in item.outbox]
         late = time.time() - item.received_at.timestamp() > self.late_after

@@ -53,8 +53,8 @@ class Storage:
         self._salt = user_id_salt.encode("utf-8")
         self.questions = QuestionLog(engine, clock=clock, user_key=self.user_key)
         self.claims = Claims(engine, clock=clock, user_key=self.user_key)
-        self.inbox = Inbox(engine, clock=clock)
         self.threads = ThreadStore(engine, clock=clock, user_key=self.user_key)
+        self.inbox = Inbox(engine, clock=clock, write_threads=self.threads.write_rows)
         self.cve_feed = CveFeedStore(engine)
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +26,7 @@ from bot.storage.values import clean_text
 from bot.storage.schema import inbox, questions as questions_table
 
 log = logging.getLogger("sigsec.inbox")
+WriteRows = Callable[[Any, list[dict[str, Any]]], Awaitable[None]]  # (connection, rows), in its transaction
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,9 @@ class InboxItem:
 class Inbox:
     """Queries of the inbox table."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock, write_threads: WriteRows | None = None) -> None:
         self._engine = engine
+        self._write_threads = write_threads  # thread memory rows, written with an event's outbox
         self._single = single_statements(engine)
         self._clock = clock
         self._dialect = engine.dialect.name
@@ -59,7 +61,7 @@ class Inbox:
                               lease_expires=None))
         # Concurrent events share round trips: one statement per batch for the writes every event makes.
         self._enqueue_batch = GroupCommit(self._insert_rows)
-        self._outbox_batch = GroupCommit(lambda rows: self._execute_many(self._set_outbox, rows))
+        self._outbox_batch = GroupCommit(self._keep_outboxes)
         self._done_batch = GroupCommit(self._finish)
         self._log_ignore = insert_ignore(questions_table, ["ref"], self._dialect)
         self._log_batch = GroupCommit(self._insert_questions)
@@ -130,11 +132,23 @@ class Inbox:
             await connection.execute(statement)
 
     async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]],
-                          questions: list[dict[str, Any]] | None = None) -> None:
+                          questions: list[dict[str, Any]] | None = None,
+                          threads: list[dict[str, Any]] | None = None) -> None:
         """The rendered replies, kept so a retry sends the same ones, with the question-log rows to write
-        once they are sent."""
+        once they are sent; the answers' thread memory rows are written in the same transaction."""
         kept: Any = {"messages": messages, "questions": [_storable(row) for row in questions]} if questions else messages
-        await self._outbox_batch.submit({"b_id": item_id, "b_owner": owner, "b_outbox": json.dumps(clean_text(kept))})
+        await self._outbox_batch.submit({"outbox": {"b_id": item_id, "b_owner": owner,
+                                                    "b_outbox": json.dumps(clean_text(kept))},
+                                         "threads": threads or []})
+
+    async def _keep_outboxes(self, entries: list[dict[str, Any]]) -> list[None]:
+        """One transaction for a batch of decided events: their outboxes and their thread memory rows."""
+        rows = [row for entry in entries for row in entry["threads"]]
+        async with self._engine.begin() as connection:
+            await connection.execute(self._set_outbox, [entry["outbox"] for entry in entries])
+            if rows and self._write_threads is not None:
+                await self._write_threads(connection, rows)
+        return [None] * len(entries)
 
     async def log_questions(self, rows: list[dict[str, Any]]) -> None:
         """Write an event's question-log rows; a row whose `ref` is already there is skipped (retry, takeover)."""

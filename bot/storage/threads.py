@@ -5,8 +5,9 @@ One row per (channel, thread): the asker (hashed like every stored user id), the
 (redacted by the core, cut to `QUESTION_LIMIT`), when the bot last answered there, the entry it last
 answered with, and the Slack ts of the first message another person wrote in the thread since (after
 which the bot stays quiet: the humans are talking). Nothing is read from Slack: the table is the whole
-memory. Remembering is group-committed (one statement per batch of answers, like the question log),
-and rows older than `KEEP` are pruned by the first batch after `PRUNE_EVERY`.
+memory. An answer worked by the inbox worker is remembered in the transaction that keeps its outbox
+(`memory_row`, `write_rows`), so the memory exists before the reply can be seen; `remember` writes
+one directly (group-committed). Rows older than `KEEP` are pruned by the first write after `PRUNE_EVERY`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ class ThreadStore:
         self._remember_batch = GroupCommit(self._write_remembered)
         self._pruned_at: dt.datetime | None = None
 
+    def memory_row(self, channel_id: str, thread_ts: str, *, user_id: str, question: str,
+                   faq_id: str | None = None) -> dict[str, Any]:
+        """The row that remembers the bot answered `user_id`'s `question` (already redacted) in this thread
+        (no I/O: the inbox worker writes it with the event's outbox, see `write_rows`)."""
+        row = clean_text({"channel_id": channel_id, "thread_ts": thread_ts, "user_hash": self._user_key(user_id),
+                          "question": (question or "")[:QUESTION_LIMIT], "faq_id": faq_id})
+        row.update(answered_at=self.clock(), other_reply_ts=None)
+        return row
+
     async def remember(self, channel_id: str, thread_ts: str, *, user_id: str, question: str,
                        faq_id: str | None = None) -> None:
         """The bot answered `user_id`'s `question` (already redacted) in this thread: (re)start its memory.
@@ -75,20 +85,25 @@ class ThreadStore:
         A new question in a known thread (a mention) makes its asker the thread's asker and forgets
         who else spoke.
         """
-        row = clean_text({"channel_id": channel_id, "thread_ts": thread_ts, "user_hash": self._user_key(user_id),
-                          "question": (question or "")[:QUESTION_LIMIT], "faq_id": faq_id})
-        row.update(answered_at=self.clock(), other_reply_ts=None)
-        await self._remember_batch.submit(row)
+        await self._remember_batch.submit(self.memory_row(channel_id, thread_ts, user_id=user_id, question=question,
+                                                          faq_id=faq_id))
 
     async def _write_remembered(self, rows: list[dict[str, Any]]) -> list[None]:
+        async with self._engine.begin() as connection:
+            await self.write_rows(connection, rows)
+        return [None] * len(rows)
+
+    async def write_rows(self, connection: Any, rows: list[dict[str, Any]]) -> None:
+        """Upsert memory rows inside the caller's transaction (the last row per thread wins), and prune
+        rows older than `KEEP` once per `PRUNE_EVERY`."""
+        if not rows:
+            return
         now = self.clock()
         latest = {(row["channel_id"], row["thread_ts"]): row for row in rows}  # one row per thread per statement
-        async with self._engine.begin() as connection:
-            await connection.execute(self._upsert, list(latest.values()))
-            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-                await connection.execute(delete(threads).where(threads.c.answered_at < now - KEEP))
-                self._pruned_at = now
-        return [None] * len(rows)
+        await connection.execute(self._upsert, list(latest.values()))
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            await connection.execute(delete(threads).where(threads.c.answered_at < now - KEEP))
+            self._pruned_at = now
 
     async def drain(self) -> None:
         await self._remember_batch.drain()
