@@ -142,16 +142,18 @@ def test_router_silent_without_evidence(brain):
 
 def test_router_owner_prior_scales_with_belief(brain):
     entry = brain.knowledge.entry("network-policies")
-    assert brain.router.route("hello there", entry=entry).id == "sig-network"
-    assert brain.router.route("hello there", entry=entry, belief=0.2) is None
+    assert brain.router.route("hello there", hint=entry, belief=1.0).id == "sig-network"
+    assert brain.router.route("hello there", hint=entry, belief=0.2) is None
+    assert brain.router.route("hello there", hint=entry) is None  # no belief, no prior
 
 
 def test_an_answer_is_routed_to_its_entrys_owner_whatever_the_words(brain):
     text = "rbac role binding oidc token webhook authorizer"  # SIG Auth's vocabulary
     assert brain.router.route(text).id == "sig-auth"
     entry = brain.knowledge.entry("security-context")  # owned by SIG Node
-    assert brain.router.route(text, entry=entry).id == entry.owner == "sig-node"
-    assert brain.router.route(text, entry=entry, belief=0.5).id == "sig-auth"  # a suggestion only hints
+    assert brain.router.route(text, answer=entry).id == entry.owner == "sig-node"
+    assert brain.router.route(text, hint=entry, belief=0.5).id == "sig-auth"  # a suggestion only hints
+    assert brain.router.route(text, hint=entry, belief=1.0).id == "sig-auth"  # even a sure hint is not an answer
 
 
 def test_router_shared_terms_are_split():

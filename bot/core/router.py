@@ -63,19 +63,20 @@ class Router:
                 totals[phrase.route_index] += PHRASE_WEIGHT
         return {self.routes[index].id: score for index, score in totals.items()}
 
-    def route(self, text: str, *, entry: FaqEntry | None = None, belief: float = 1.0) -> Route | None:
+    def route(self, text: str, *, answer: FaqEntry | None = None, hint: FaqEntry | None = None,
+              belief: float = 0.0) -> Route | None:
         """The owning group, or None when nothing points clearly at one.
 
-        `entry` is the FAQ entry the matcher found best and `belief` how sure it is: 1.0 when the bot
-        answers with it, and then its owner is the route; below that its owner gets that share of the
-        owner prior. (Owner always on an answer, fifth session: real `tune` routes 166 -> 170 of 197,
-        holdout 120 -> 121 of 127, dev unchanged; docs/matching.md.)
+        `answer`: the entry the bot answers with; its owner is the route (fifth session: real `tune` routes
+        166 -> 170 of 197, holdout 120 -> 121 of 127, dev unchanged; docs/matching.md). `hint`: an entry
+        the matcher found likely but does not answer with, `belief` (0-1) how likely; its owner gets that
+        share of the owner prior, added to the words' scores.
         """
-        if entry and belief >= 1.0 and entry.owner in self._by_id:
-            return self.routes[self._by_id[entry.owner]]
+        if answer is not None and answer.owner in self._by_id:
+            return self.routes[self._by_id[answer.owner]]
         scores = self.scores(text)
-        if entry and entry.owner in self._by_id and belief > 0:
-            scores[entry.owner] = scores.get(entry.owner, 0.0) + OWNER_PRIOR * belief
+        if hint is not None and hint.owner in self._by_id and belief > 0:
+            scores[hint.owner] = scores.get(hint.owner, 0.0) + OWNER_PRIOR * belief
         if not scores:
             return None
         best_id, best = max(scores.items(), key=lambda item: item[1])

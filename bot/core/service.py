@@ -262,8 +262,8 @@ class Service:
     def _reply_for(self, brain: Brain, match: Match, base: dict[str, Any]) -> Reply:
         answered = match.best if match.decision is Decision.ANSWER else None
         # A likely but unconfirmed entry still hints at the owning group, in proportion.
-        belief = 1.0 if answered else (match.confidence if match.decision is Decision.SUGGEST else 0.0)
-        route = brain.router.route(match.normalized, entry=match.best, belief=belief)
+        belief = match.confidence if match.decision is Decision.SUGGEST else 0.0
+        route = brain.router.route(match.normalized, answer=answered, hint=match.best, belief=belief)
         common = dict(confidence=match.confidence, route=route, normalized=match.normalized, **base)
         if answered:
             return Reply(ReplyKind.ANSWERED, entry=answered, **common)
@@ -283,7 +283,7 @@ class Service:
         entry = self.knowledge.entry(entry_id)
         if entry is None:
             return None
-        route = self.brain.router.route(entry.question, entry=entry)
+        route = self.brain.router.route(entry.question, answer=entry)
         if self.storage is not None and question_id is not None:
             try:
                 await self.storage.questions.record_suggestion_pick(question_id=question_id, faq_id=entry.id)
