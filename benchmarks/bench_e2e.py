@@ -279,7 +279,7 @@ async def bench_backend(backend: str, *, quick: bool, tmp: Path, replicas: int =
     apps = [subprocess.Popen([sys.executable, __file__, "--serve", "--db", url, "--api-url", mock.api_url,
                               "--knowledge", str(knowledge), "--routing", str(routing), "--port", str(port)]
                              + (["--schema", schema] if schema else [])
-                             + ([f"--profile={profile}.{backend}.{n}"] if profile else []),
+                             + ([f"--profile={Path(profile).resolve()}.{backend}.{n}"] if profile else []),
                              stdout=subprocess.PIPE, text=True, cwd=ROOT) for n in range(replicas)]
     results: list[dict[str, Any]] = []
     try:

@@ -42,10 +42,7 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> A
         if in_memory:  # one shared connection, or every checkout would see an empty database
             options["poolclass"] = StaticPool
         else:  # SQLite has one writer: queue in asyncio rather than in SQLite's sleeping busy handler
-            # No reset (ROLLBACK) when a connection goes back to the pool: `begin()` blocks have committed or
-            # rolled back, and a `connect()` block's Connection.close() rolls back what it began; the
-            # reset was one more trip to aiosqlite's thread per write transaction (4 instead of 5).
-            options.update(pool_size=1, max_overflow=0, pool_timeout=30, pool_reset_on_return=None)
+            options.update(pool_size=1, max_overflow=0, pool_timeout=30)
         engine = create_async_engine(url, hide_parameters=True, **options)
 
         @event.listens_for(engine.sync_engine, "connect")

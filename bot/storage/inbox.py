@@ -142,12 +142,22 @@ class Inbox:
                                          "threads": threads or []})
 
     async def _keep_outboxes(self, entries: list[dict[str, Any]]) -> list[None]:
-        """One transaction for a batch of decided events: their outboxes and their thread memory rows."""
-        rows = [row for entry in entries for row in entry["threads"]]
-        async with self._engine.begin() as connection:
-            await connection.execute(self._set_outbox, [entry["outbox"] for entry in entries])
-            if rows and self._write_threads is not None:
-                await self._write_threads(connection, rows)
+        """One transaction for a batch of decided events: their outboxes and their thread memory rows.
+
+        A batch that fails is retried event by event (GroupCommit); if one event's memory rows are refused,
+        its outbox is still kept (the answer matters more than the follow-ups) and the refusal is logged.
+        """
+        rows = [row for entry in entries for row in entry["threads"]] if self._write_threads is not None else []
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(self._set_outbox, [entry["outbox"] for entry in entries])
+                if rows and self._write_threads is not None:
+                    await self._write_threads(connection, rows)
+        except Exception as exc:
+            if len(entries) > 1 or not rows:
+                raise
+            log.warning("could not remember a thread: %s", type(exc).__name__)
+            await self._execute_many(self._set_outbox, [entries[0]["outbox"]])
         return [None] * len(entries)
 
     async def log_questions(self, rows: list[dict[str, Any]]) -> None:
