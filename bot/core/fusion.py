@@ -93,10 +93,10 @@ def fuse(match: Match, semantic: SemanticScores, entries: dict[str, FaqEntry], p
     lexical = {c.entry.id: c.confidence for c in match.ranked}
     shortlist = set(lexical) | set(sorted(semantic.by_entry, key=semantic.by_entry.__getitem__,
                                           reverse=True)[:SEMANTIC_CANDIDATES])
-    fused = sorted(
+    fused = sorted(  # ties go to the lower id, whatever order the set holds them in (the hash seed)
         (Candidate(entries[entry_id], (1 - policy.weight) * lexical.get(entry_id, 0.0)
                    + policy.weight * max(semantic.by_entry.get(entry_id, 0.0), 0.0))
-         for entry_id in shortlist if entry_id in entries),
+         for entry_id in sorted(shortlist) if entry_id in entries),
         key=lambda c: c.confidence, reverse=True)
     if not fused:
         return match

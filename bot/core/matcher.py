@@ -171,7 +171,8 @@ class Matcher:
         self._vocabulary = vocabulary
         self._word_terms = {}
         self._by_length: dict[int, list[str]] = defaultdict(list)
-        for word in vocabulary:
+        # Sorted: among equally close words, a typo is corrected to the same one in every process.
+        for word in sorted(vocabulary):
             if len(word) >= MIN_CORRECTION_LENGTH and word.isalpha():
                 self._by_length[len(word)].append(word)
 

@@ -52,8 +52,8 @@ class Router:
     def scores(self, text: str) -> dict[str, float]:
         """Evidence per route id for a (normalised) question."""
         words = terms(text, self.shorthand)
-        present = set(words)
-        totals: dict[int, float] = defaultdict(float)
+        present = dict.fromkeys(words)  # in the question's order: the sums (and so the routes) never
+        totals: dict[int, float] = defaultdict(float)  # depend on the process's string hash seed
         for term in present:
             for index, weight in self._terms.get(term, {}).items():
                 totals[index] += weight
@@ -79,7 +79,7 @@ class Router:
             scores[hint.owner] = scores.get(hint.owner, 0.0) + OWNER_PRIOR * belief
         if not scores:
             return None
-        best_id, best = max(scores.items(), key=lambda item: item[1])
+        best_id, best = max(scores.items(), key=lambda item: (item[1], -self._by_id[item[0]]))  # ties: file order
         return self.routes[self._by_id[best_id]] if best >= MIN_SCORE else None
 
     def get(self, route_id: str) -> Route | None:
