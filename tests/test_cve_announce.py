@@ -124,3 +124,61 @@ async def test_refreshed_feed_is_stored_and_served_after_a_restart_while_the_fee
         assert stored.items[0].summary == "SYNTHETIC CVE-2099-0301 <b>"
         await storage.close()
     await runner.cleanup()
+
+
+class RefusingGateway(RecordingGateway):
+    """Slack refuses the first `refusals` announcements (the bot was not invited to the channel yet)."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    async def deliver_all(self, messages: list[Any]) -> None:
+        from bot.delivery.gateway import DeliveryError
+
+        if self.refusals > 0:
+            self.refusals -= 1
+            raise DeliveryError("not_in_channel")
+        await super().deliver_all(messages)
+
+
+async def test_a_refused_announcement_is_tried_again_and_the_job_keeps_running(tmp_path: Path) -> None:
+    """A refused post once ended the refresh job for good (silently); now it is logged, its claim released,
+    and the next refresh posts it. The retention purge keeps the baseline and announcement claims, so a
+    purge never makes the job take a new baseline and skip what arrived meanwhile."""
+    import asyncio
+
+    feed = {"version": "https://jsonfeed.org/version/1.1", "items": [item("CVE-2099-0301", days_ago=2)]}
+    fetches = 0
+
+    async def serve(_request: web.Request) -> web.Response:
+        nonlocal fetches
+        fetches += 1
+        if fetches == 2:  # after the baseline: a new item arrives
+            feed["items"] = [item("CVE-2099-0302", days_ago=0.1), *feed["items"]]
+        return web.json_response(feed)
+
+    runner, url = await serve_feed(serve)
+    storage = await Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'feed.db'}")
+    service = await Service.create(load_settings({"CVE_DATA": str(FIXTURE), "MATCHER": "lexical"}), storage=storage)
+    gateway = RefusingGateway(refusals=1)
+    async with aiohttp.ClientSession() as session:
+        job = CveFeedRefresh(service, gateway, ClaimRunner(storage), session, url=url, channel="CANNOUNCE")
+        task = asyncio.create_task(job.loop(interval=0.05))
+        for _ in range(200):
+            if gateway.posted:
+                break
+            await asyncio.sleep(0.05)
+        assert not task.done()  # the refused post did not end the job
+        [post] = gateway.posted
+        assert "CVE-2099-0302" in post.text and fetches >= 3
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+        await storage.questions.purge(older_than_days=7, now=later)
+        feed["items"] = [item("CVE-2099-0303", days_ago=0.1), *feed["items"]]
+        assert await job.refresh() == 1  # no second baseline after the purge: the new item is announced
+        assert "CVE-2099-0303" in gateway.posted[-1].text and len(gateway.posted) == 2
+    await storage.close()
+    await runner.cleanup()

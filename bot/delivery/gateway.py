@@ -12,7 +12,8 @@ A post marked `posted_since` (the inbox worker's retry or takeover of a message 
 been accepted) is first looked up by that metadata in the channel or thread since then, and counted
 as sent when found, so a crash between Slack's acceptance and the inbox's record does not post twice.
 Ephemeral messages and response_url posts cannot be looked up: they are the one case left. Retries of 429 / 5xx / connection errors are
-the client's retry handlers' job (`make_client`); what still fails comes back as a failed `Sent`,
+the client's retry handlers' job (`make_client`), except that a call creating something (a post, a modal)
+is retried by the SDK only on 429; what still fails comes back as a failed `Sent`,
 logged with the call and Slack's error code only (never message text), and counted in
 `sigsec_slack_api_errors_total{method}`.
 """
@@ -48,16 +49,45 @@ RESPONSE_URL_HOST = "hooks.slack.com"
 LOOKUP_LIMIT = 200  # messages read when looking for an already-posted reply (one page)
 
 
+# Calls that create something: after a 5xx or a dropped connection Slack may already have done it, so
+# the SDK retries them only on 429 (Slack refused it); the inbox worker retries the rest later, looking a
+# public post up by its metadata first (`already_posted`).
+CREATING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "views.open"})
+
+
+def _creates(request: Any) -> bool:
+    return urlsplit(str(getattr(request, "url", ""))).path.rstrip("/").rsplit("/", 1)[-1] in CREATING_METHODS
+
+
+class _RetryUnlessCreating:
+    """Retry handler mixin: never retries a call that creates something (`CREATING_METHODS`)."""
+
+    async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        if _creates(request):
+            return False
+        return await super()._can_retry_async(  # type: ignore[misc]
+            state=state, request=request, response=response, error=error)
+
+
+class ServerErrorRetry(_RetryUnlessCreating, AsyncServerErrorRetryHandler):
+    """5xx: retried, except for calls that create something."""
+
+
+class ConnectionErrorRetry(_RetryUnlessCreating, AsyncConnectionErrorRetryHandler):
+    """Dropped or refused connections: retried, except for calls that create something."""
+
+
 def make_client(settings: Settings) -> AsyncWebClient:
-    """Web API client on SLACK_API_URL with the SDK's async retry handlers (429 Retry-After, 5xx, resets)."""
+    """Web API client on SLACK_API_URL with the SDK's async retry handlers: 429 (Retry-After) for every
+    call; 5xx and connection resets only for calls that create nothing (`CREATING_METHODS`)."""
     return AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url or SLACK_API_DEFAULT,
         timeout=15,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetry(max_retry_count=2),
+            ConnectionErrorRetry(max_retry_count=2),
         ],
     )
 
@@ -209,8 +239,9 @@ class SlackGateway:
         body = {"response_type": "ephemeral", "replace_original": message.replace_original, "text": message.text,
                 "blocks": message.blocks or []}
         try:
-            webhook = AsyncWebhookClient(message.response_url or "", timeout=15,
-                                         session=getattr(self.client, "session", None))
+            webhook = AsyncWebhookClient(message.response_url or "", timeout=15,  # a post: 429 is its only retry
+                                         session=getattr(self.client, "session", None),
+                                         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
             response = await webhook.send_dict(body)
         except asyncio.CancelledError:
             raise

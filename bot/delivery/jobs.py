@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import messages as M
 from bot.delivery.claims import ClaimRunner
-from bot.delivery.gateway import Outgoing, SlackGateway
+from bot.delivery.gateway import DeliveryError, Outgoing, SlackGateway
 from bot.logs import log_event
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class Digest:
 
 CVE_FEED_INTERVAL_S = 6 * 3600.0
 CVE_BASELINE_KEY = "cve-feed-baseline"
-CVE_ANNOUNCE_WITHIN_DAYS = 30  # older items are never announced (claims are purged with the question log)
+CVE_ANNOUNCE_WITHIN_DAYS = 30  # older items are never announced (their claims are kept: questions.KEPT_CLAIMS)
 
 
 class CveFeedRefresh:
@@ -116,7 +116,12 @@ class CveFeedRefresh:
     async def loop(self, *, interval: float = CVE_FEED_INTERVAL_S) -> None:
         await self.restore()
         while True:
-            await self.refresh()
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad refresh must not end the job for good
+                log_event(log, "cve_feed_refresh_failed", level=logging.ERROR, error=type(exc).__name__)
             await asyncio.sleep(interval)
 
     async def restore(self) -> bool:
@@ -160,9 +165,12 @@ class CveFeedRefresh:
         for item in items:
             if not _published_after(item, recent):
                 continue
-            if await self.claims.once(f"cve-announce-{item.id}", lambda item=item: self._announce(item),
-                                      stale_after=3600):
-                announced += 1
+            try:
+                if await self.claims.once(f"cve-announce-{item.id}", lambda item=item: self._announce(item),
+                                          stale_after=3600):
+                    announced += 1
+            except DeliveryError as exc:  # its claim is released: the next refresh tries it again
+                log_event(log, "cve_announce_failed", level=logging.WARNING, error=str(exc)[:80])
         return announced
 
     async def _store(self, items: list[Any], fetched_at: dt.datetime) -> None:

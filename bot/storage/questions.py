@@ -22,6 +22,10 @@ from bot.storage.values import clean_text
 from bot.storage.schema import feedback, inbox, processed_events, questions, rate_hits, suggestion_picks
 
 INBOX_DONE_KEEP = dt.timedelta(days=1)  # answered events (redacted text) outlive Slack's retries, no longer
+# Claims the retention purge keeps: the CVE feed's baseline and per-CVE announcement claims (bot.delivery.jobs).
+# Purged, the next refresh would take the baseline again and never announce what arrived meanwhile. One short
+# row per Kubernetes CVE, no user data.
+KEPT_CLAIMS = "cve-%"
 OFF_TOPIC_KIND = "off_topic"  # stored kind of an UNKNOWN reply to a non-security message
 GAP_KINDS = (ReplyKind.UNKNOWN.value, ReplyKind.ROUTED.value)
 
@@ -127,8 +131,8 @@ class QuestionLog:
         return True
 
     async def purge(self, *, older_than_days: int, now: dt.datetime | None = None) -> int:
-        """Delete questions, feedback, picks, processed events and failed inbox events older than that, and
-        answered inbox events older than a day (their redacted text is not kept longer); rows deleted."""
+        """Delete questions, feedback, picks, processed events (not `KEPT_CLAIMS`) and failed inbox events older
+        than that, and answered inbox events older than a day (their redacted text is not kept longer); rows deleted."""
         if older_than_days < 0:
             raise ValueError("older_than_days must not be negative")
         cutoff = (now or self._clock()) - dt.timedelta(days=older_than_days)
@@ -141,7 +145,8 @@ class QuestionLog:
             # Newer feedback on an old question keeps its vote; question_id becomes NULL.
             update(feedback).where(feedback.c.question_id.in_(old_questions)).values(question_id=None),
             delete(questions).where(questions.c.asked_at < cutoff),
-            delete(processed_events).where(processed_events.c.claimed_at < cutoff),
+            delete(processed_events).where(processed_events.c.claimed_at < cutoff,
+                                           processed_events.c.event_id.not_like(KEPT_CLAIMS)),
             delete(inbox).where(inbox.c.state == "done", inbox.c.finished_at < (now or self._clock()) - INBOX_DONE_KEEP),
             delete(inbox).where(inbox.c.state == "failed", inbox.c.received_at < cutoff),
             # Rate-limit hits matter for a minute; keep an hour (they hold hashed ids only).
