@@ -385,3 +385,44 @@ def test_an_outbox_row_reads_back_as_the_same_message():
     row = message.as_row()
     assert row == dataclasses.asdict(message)
     assert Outgoing(**json.loads(json.dumps(row))) == message
+
+
+async def test_a_worker_whose_lease_ran_out_neither_leases_its_own_event_again_nor_sends_after_a_takeover(
+        store: Any) -> None:
+    """Heartbeats fail (database away) longer than the lease while an event is being decided. The same
+    process must not lease the event a second time, and once another replica has taken it over, the first
+    one sends nothing: its outbox write reports the lost lease (the new owner sends, after a lookup)."""
+    from sqlalchemy import update
+
+    assert await store.inbox.enqueue("EvSlow", "mention", {"text": "q"})
+    deciding, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(item: Any) -> list[Outgoing]:
+        deciding.set()
+        await release.wait()
+        return await two_replies(item)
+
+    slack = FakeSlack()
+    worker = InboxWorker(store.inbox, slow, slack.send, owner="w1", poll_seconds=0.05)
+    worker.start()
+    try:
+        await asyncio.wait_for(deciding.wait(), 5)
+        async with store.engine.begin() as connection:  # the lease runs out: no heartbeat got through
+            await connection.execute(update(inbox).values(lease_expires=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        [item_id] = list(worker.active)
+        assert await store.inbox.lease("w1", limit=5, lease_seconds=30, busy=[item_id]) == []  # not its own again
+        worker.wake()
+        await asyncio.sleep(0.2)  # several lease passes of w1 meanwhile
+        assert list(worker.active) == [item_id] and len(worker.active) == 1
+        [taken] = await store.inbox.lease("w2", limit=5, lease_seconds=30)  # another replica takes it over
+        assert taken.event_key == "EvSlow" and taken.outbox is None
+        release.set()
+        for _ in range(100):
+            if not worker.active:
+                break
+            await asyncio.sleep(0.02)
+        assert slack.sent == []  # w1 stopped at its outbox write: nothing posted by the old owner
+        assert not await store.inbox.mark_sent(taken.id, "w1", 1)  # and no write of w1's lands any more
+        assert await store.inbox.mark_sent(taken.id, "w2", 1)
+    finally:
+        await worker.stop(grace=0.5)

@@ -152,7 +152,8 @@ class InboxWorker:
             items: list[InboxItem] = []
             if free > 0:
                 try:
-                    items = await self.inbox.lease(self.owner, limit=free, lease_seconds=self.lease_seconds)
+                    items = await self.inbox.lease(self.owner, limit=free, lease_seconds=self.lease_seconds,
+                                                   busy=list(self.active))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - database away: the events wait in it, try again
@@ -216,8 +217,10 @@ class InboxWorker:
             finally:
                 LOG_LATER.reset(token)
             item = replace(item, questions=later.rows)
-            await self.inbox.save_outbox(item.id, self.owner, [message.as_row() for message in outgoing],
-                                         later.rows, later.thread_rows)
+            if not await self.inbox.save_outbox(item.id, self.owner, [message.as_row() for message in outgoing],
+                                                later.rows, later.thread_rows):
+                self._lost(item)
+                return
         else:
             outgoing = [Outgoing(**message) for message in item.outbox]
         late = time.time() - item.received_at.timestamp() > self.late_after
@@ -228,11 +231,18 @@ class InboxWorker:
                 await self._retry_or_fail(item, sent.error or "unknown", retry_after=sent.retry_after,
                                           permanent=not sent.retryable)
                 return
-            if index + 1 < len(outgoing):  # the last one is recorded with `complete`
-                await self.inbox.mark_sent(item.id, self.owner, index + 1)
+            if index + 1 < len(outgoing) and not await self.inbox.mark_sent(item.id, self.owner, index + 1):
+                self._lost(item)  # the last one is recorded with `complete`
+                return
         await self.inbox.complete(item.id, self.owner, sent=len(outgoing), questions=item.questions)
         if outgoing and item.questions and self.on_delivered is not None:
             self.on_delivered(item)
+
+    @staticmethod
+    def _lost(item: InboxItem) -> None:
+        """Another replica took the event over (this process's lease ran out while its heartbeats failed):
+        it sends what is left, after looking up what this one may have posted."""
+        log_event(log, "inbox_lease_lost", level=logging.WARNING, kind=item.kind)
 
     @staticmethod
     def _tagged(item: InboxItem, index: int, message: Outgoing) -> Outgoing:

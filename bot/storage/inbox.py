@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Collection
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -96,11 +96,15 @@ class Inbox:
                    attempts=0, received_at=now, not_before=now, sent=0)
         return await self._enqueue_batch.submit(row)
 
-    async def lease(self, owner: str, *, limit: int, lease_seconds: float) -> list[InboxItem]:
-        """Take up to `limit` due rows: pending ones, and processing ones whose lease expired."""
+    async def lease(self, owner: str, *, limit: int, lease_seconds: float,
+                    busy: Collection[int] = ()) -> list[InboxItem]:
+        """Take up to `limit` due rows: pending ones, and processing ones whose lease expired, except `busy`
+        (rows the caller is still working on: their lease may have run out while heartbeats failed)."""
         now = self._clock()
         due = or_(and_(inbox.c.state == "pending", inbox.c.not_before <= now),
                   and_(inbox.c.state == "processing", inbox.c.lease_expires < now))
+        if busy:
+            due = and_(due, inbox.c.id.not_in(list(busy)))
         chosen = select(inbox.c.id).where(due).order_by(inbox.c.id).limit(limit)
         if self._dialect == "postgresql":
             chosen = chosen.with_for_update(skip_locked=True)
@@ -133,32 +137,44 @@ class Inbox:
 
     async def save_outbox(self, item_id: int, owner: str, messages: list[dict[str, Any]],
                           questions: list[dict[str, Any]] | None = None,
-                          threads: list[dict[str, Any]] | None = None) -> None:
+                          threads: list[dict[str, Any]] | None = None) -> bool:
         """The rendered replies, kept so a retry sends the same ones, with the question-log rows to write
-        once they are sent; the answers' thread memory rows are written in the same transaction."""
+        once they are sent; the answers' thread memory rows are written in the same transaction. False
+        when `owner` no longer holds the lease (another replica took the event over): send nothing then."""
         kept: Any = {"messages": messages, "questions": [_storable(row) for row in questions]} if questions else messages
-        await self._outbox_batch.submit({"outbox": {"b_id": item_id, "b_owner": owner,
-                                                    "b_outbox": json.dumps(clean_text(kept))},
-                                         "threads": threads or []})
+        return await self._outbox_batch.submit({"outbox": {"b_id": item_id, "b_owner": owner,
+                                                           "b_outbox": json.dumps(clean_text(kept))},
+                                                "threads": threads or []})
 
-    async def _keep_outboxes(self, entries: list[dict[str, Any]]) -> list[None]:
-        """One transaction for a batch of decided events: their outboxes and their thread memory rows.
+    async def _keep_outboxes(self, entries: list[dict[str, Any]]) -> list[bool]:
+        """One transaction for a batch of decided events: their outboxes, their thread memory rows, and
+        which of them their owner still holds.
 
         A batch that fails is retried event by event (GroupCommit); if one event's memory rows are refused,
         its outbox is still kept (the answer matters more than the follow-ups) and the refusal is logged.
         """
+        outboxes = [entry["outbox"] for entry in entries]
         rows = [row for entry in entries for row in entry["threads"]] if self._write_threads is not None else []
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(self._set_outbox, [entry["outbox"] for entry in entries])
+                await connection.execute(self._set_outbox, outboxes)
                 if rows and self._write_threads is not None:
                     await self._write_threads(connection, rows)
+                return await self._still_held(connection, outboxes)
         except Exception as exc:
             if len(entries) > 1 or not rows:
                 raise
             log.warning("could not remember a thread: %s", type(exc).__name__)
-            await self._execute_many(self._set_outbox, [entries[0]["outbox"]])
-        return [None] * len(entries)
+        async with self._engine.begin() as connection:
+            await connection.execute(self._set_outbox, outboxes)
+            return await self._still_held(connection, outboxes)
+
+    @staticmethod
+    async def _still_held(connection: Any, outboxes: list[dict[str, Any]]) -> list[bool]:
+        """For each outbox row, whether its owner still holds the event's lease (in the writing transaction)."""
+        held = {(row.id, row.lease_owner) for row in (await connection.execute(
+            select(inbox.c.id, inbox.c.lease_owner).where(inbox.c.id.in_({o["b_id"] for o in outboxes})))).all()}
+        return [(o["b_id"], o["b_owner"]) in held for o in outboxes]
 
     async def log_questions(self, rows: list[dict[str, Any]]) -> None:
         """Write an event's question-log rows; a row whose `ref` is already there is skipped (retry, takeover)."""
@@ -175,8 +191,9 @@ class Inbox:
         """Insert-or-ignore question-log rows on their `ref` (the one place they are written)."""
         await connection.execute(self._log_ignore, rows)
 
-    async def mark_sent(self, item_id: int, owner: str, sent: int) -> None:
-        await self._update(item_id, owner, sent=sent)
+    async def mark_sent(self, item_id: int, owner: str, sent: int) -> bool:
+        """`sent` replies are out; False when `owner` no longer holds the lease (send no more then)."""
+        return await self._update(item_id, owner, sent=sent)
 
     async def complete(self, item_id: int, owner: str, *, sent: int,
                        questions: list[dict[str, Any]] | None = None) -> None:
@@ -226,10 +243,12 @@ class Inbox:
         async with self._single.begin() as connection:
             await connection.execute(statement)
 
-    async def _update(self, item_id: int, owner: str, **values: Any) -> None:
+    async def _update(self, item_id: int, owner: str, **values: Any) -> bool:
+        """Update the row if `owner` holds its lease; whether it did."""
         statement = update(inbox).where(inbox.c.id == bindparam("b_id"), inbox.c.lease_owner == bindparam("b_owner"))
         async with self._single.begin() as connection:
-            await connection.execute(statement.values(**values), {"b_id": item_id, "b_owner": owner})
+            result: Any = await connection.execute(statement.values(**values), {"b_id": item_id, "b_owner": owner})
+            return bool(result.rowcount)
 
     async def depth(self) -> tuple[int, dt.datetime | None]:
         """(events not yet done or failed, when the oldest of them was received)."""
