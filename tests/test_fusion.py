@@ -228,3 +228,15 @@ async def test_questions_arriving_together_are_answered_in_one_batch_with_the_re
     assert service._worker.batches[before:] == [len(questions)]
     assert [(r.kind, r.faq_id, r.route_id) for r in together] == [(r.kind, r.faq_id, r.route_id) for r in alone]
     await service.close()
+
+
+def test_focus_is_fast_on_a_long_line_of_unusual_spaces():
+    """A heading pattern once ran on every line whatever its length: "Abc" + 400 Ogham space marks (U+1680,
+    which input bounding keeps) + "!" took 16 s."""
+    import time
+
+    text = "\n".join(["Abc" + "\u1680" * 400 + "!"] * 3 + ["How do I rotate the kubelet certificate?"])
+    start = time.perf_counter()
+    focused = focus(text)
+    assert time.perf_counter() - start < 0.5  # milliseconds now; 16 s before
+    assert "rotate the kubelet certificate" in focused

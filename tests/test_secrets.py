@@ -365,6 +365,7 @@ def _fill(unit: str, n: int = 4000) -> str:
     _fill("password=\"x' token: 'y\" Bearer z --token=w -pq "), _fill("password is Ab1cdef "),
     _fill("<password>", 2000) + "<password>" + "v" * 1990, "redis-cli " + _fill("-a x ", 3990),
     "git clone https://a:my-" + "a" * 250 + "1@x.example/r", "password: your" + "a" * 3900 + "!",
+    "password is 1" + "x" * 38 + "!", "password is 1" + "x" * 3980 + "!", _fill("password is 1x.x "),
 ], ids=lambda t: repr(t[:18]))
 def test_adversarial_input_is_fast(text: str) -> None:
     times = []

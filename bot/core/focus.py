@@ -52,8 +52,9 @@ def focus(text: str) -> str:
             if _ERRORISH.search(line) and len(errors) < MAX_ERROR_LINES:
                 errors.append(stripped[:200])
             continue
-        heading = _HEADING.match(line)
-        if heading and len(stripped) <= 64:
+        # Length first: the pattern's adjacent optional spaces cost a long line polynomial time.
+        heading = _HEADING.match(stripped) if len(stripped) <= 64 else None
+        if heading:
             name = heading.group(1).strip()
             if _DROP_SECTIONS.match(name):
                 skip_section = True
