@@ -397,3 +397,26 @@ def test_bound_input_then_redact_still_catches_everything() -> None:
             if bounded != message and any(s not in bounded for s in cred.secrets):
                 continue  # the bounding itself reshaped the secret (e.g. collapsed its spacing)
             assert_redacted(bounded, cred.secrets, kind)
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("DB_PASSWORD=$ecr3tPa55", "$ecr3tPa55"),
+    ("password: #Xy7kLm9pQ2", "#Xy7kLm9pQ2"),
+    ("--password '#Xy7kLm9pQ2'", "#Xy7kLm9pQ2"),
+    ("curl -u admin:#Xy7kLm9pQ2 https://x.example", "#Xy7kLm9pQ2"),
+    ("postgres://admin:$Xy7kLm9pQ2@db/app", "$Xy7kLm9pQ2"),
+    ("kind: Secret\nstringData:\n  password: $ecr3tPa55", "$ecr3tPa55"),
+    ("password=%Xy7kLm9pQ2", "%Xy7kLm9pQ2"),
+])
+def test_a_value_starting_with_a_symbol_is_still_a_secret(text: str, secret: str) -> None:
+    """A leading $, #, % or * once marked any value a placeholder, so such passwords were kept verbatim."""
+    assert secret not in redact_secrets(text).text
+
+
+@pytest.mark.parametrize("text", [
+    "DB_PASSWORD=${DB_PASSWORD}", "password: $DB_PASSWORD", "password=$password", "password: $(cat /run/pw)",
+    "password: %s", "password=%(password)s", "password: %PASSWORD%", "password: (none)", "password: ***",
+    "password: ***redacted***", "password: #", "postgres://admin:${DB_PASSWORD}@db/app", "password: <token>",
+])
+def test_variables_and_template_placeholders_stay(text: str) -> None:
+    assert redact_secrets(text).text == text

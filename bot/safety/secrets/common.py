@@ -91,11 +91,20 @@ def _mixed(s: str) -> bool:
     return _has_upper(s) and _has_lower(s) and _has_digit(s)
 
 
+# Whole placeholder shapes for values starting with a symbol a real password may also start with:
+# ${VAR}, $(cmd), $DB_PASSWORD, $password; ***redacted***; %s, %(password)s, %VAR%; (none); #, #todo.
+# "$ecr3tPa55", "*Xy7kLm9", "#Xy7kLm9pQ2" are values, not placeholders.
+_SYMBOL_PLACEHOLDER = re.compile(
+    r"\$(?:[{(].*|[A-Z][A-Z0-9_]*|[a-z][a-z_]*)|\*+[A-Za-z _-]*\**|%(?:\([A-Za-z_]+\))?[sdr]|%[A-Za-z_]+%"
+    r"|\([A-Za-z _-]*\)?|#[A-Za-z_-]*", re.S)
+
+
 def _is_placeholder(value: str) -> bool:
     if not value:
         return True
-    first = value[0]
-    if first in "<[{$*%(#":  # <token>, [redacted x], {{ .Values.x }}, ${VAR}, ***, %s, (none), # comment
+    if value[0] in "<[{":  # <token> (or Slack's own <@U1>, <http://...>), [redacted x], {{ .Values.x }}
+        return True
+    if value[0] in "$*%(#" and _SYMBOL_PLACEHOLDER.fullmatch(value):
         return True
     low = value.translate(_LOWER)
     if low in _PLACEHOLDER_WORDS:

@@ -34,7 +34,7 @@ def _scan_urls(ctx: _Ctx, emit: _Emit) -> None:
     if "://" in text and "@" in text:
         for m in _URL_USERINFO.finditer(text):
             password = m.group(3)
-            if _is_placeholder(password) or password.startswith("$"):
+            if _is_placeholder(password):  # ${DB_PASS}, $PASSWORD: a variable; "$Xy7kLm9pQ2" is a value
                 continue
             scheme = m.group(1).lower()
             base = scheme.split("+")[0] if "+" in scheme and scheme != "mongodb+srv" else scheme
