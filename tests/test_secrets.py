@@ -420,3 +420,17 @@ def test_a_value_starting_with_a_symbol_is_still_a_secret(text: str, secret: str
 ])
 def test_variables_and_template_placeholders_stay(text: str) -> None:
     assert redact_secrets(text).text == text
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("password=Tr0ub&amp;4dor3x", "4dor3x"), ("password: ab&gt;Cd3fGh9", "Cd3fGh9"),
+    ("token: abc&amp;DEF123ghiJKL456mno", "DEF123ghiJKL456mno"), ("--password Tr0ub&amp;4dor3x", "4dor3x"),
+])
+def test_slack_escapes_inside_a_value_do_not_cut_it(text: str, secret: str) -> None:
+    """Slack delivers & < > as &amp; &lt; &gt;; a value was cut at the first '&' and its tail kept."""
+    assert secret not in redact_secrets(text).text
+
+
+def test_an_escaped_ampersand_before_a_parameter_still_ends_the_value() -> None:
+    redacted = redact_secrets("https://x.example/cb?password=Abc123xyz9&amp;user=bob").text
+    assert "Abc123xyz9" not in redacted and redacted.endswith("&amp;user=bob")

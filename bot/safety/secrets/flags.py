@@ -16,7 +16,8 @@ from bot.safety.secrets.common import (
 
 # Values are captured inside a look-ahead: a rejected value (another flag, a placeholder) is not
 # consumed, so finditer still sees the flag or label that follows it.
-_FLAG_VALUE = r"(?=(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|[^\s\"'`;|&<>]{1,500}+))"
+# A bare value runs to a shell separator; Slack's &amp; &lt; &gt; escapes are part of it.
+_FLAG_VALUE = r"(?=(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|(?:[^\s\"'`;|&<>]|&(?:amp|lt|gt);){1,500}+))"
 _PASSWORD_FLAG = re.compile(r"(?<![\w-])--((?:[a-z0-9]{1,20}-){0,4})(?:password|passwd|pass|pwd)(?:=|[ \t]{1,8})"
                             + _FLAG_VALUE)
 _SECRET_FLAG = re.compile(

@@ -145,6 +145,10 @@ def _label_start(low: str, pos: int) -> int:
     return start
 
 
+# Slack's escapes of & < > inside a value (not "&amp;" before "name=": that one separates query parameters).
+_SLACK_ESCAPE = re.compile(r"&(?:lt|gt);|&amp;(?![\w.-]{1,64}+=)")
+
+
 def _read_value(ctx: _Ctx, pos: int) -> tuple[int, int, bool] | None:
     """The value starting at `pos`: (start, end, quoted), or None if there is none."""
     m = _VALUE.match(ctx.text, pos)
@@ -158,10 +162,12 @@ def _read_value(ctx: _Ctx, pos: int) -> tuple[int, int, bool] | None:
         if raw.endswith("\\") and end > start:
             end -= 1  # JSON-escaped closing quote
         return (start, end, True) if end > start else None
-    # bare: cut at separators that end a value in every syntax we see, then trailing punctuation
+    # bare: cut at separators that end a value in every syntax we see, then trailing punctuation. Slack
+    # delivers & < > as &amp; &lt; &gt;: those belong to the value, unless "&amp;" starts a query parameter.
     cut = len(raw)
+    seen = _SLACK_ESCAPE.sub(lambda e: "x" * len(e.group()), raw) if "&" in raw else raw
     for sep in (";", "&", "<", ">", "|"):
-        i = raw.find(sep)
+        i = seen.find(sep)
         if 0 <= i < cut:
             cut = i
     i = raw.find(",")
