@@ -426,3 +426,24 @@ async def test_a_worker_whose_lease_ran_out_neither_leases_its_own_event_again_n
         assert await store.inbox.mark_sent(taken.id, "w2", 1)
     finally:
         await worker.stop(grace=0.5)
+
+
+async def test_an_unreadable_row_or_a_crash_loop_fails_that_event_without_stranding_the_others(store: Any) -> None:
+    """One corrupt stored payload once made every lease of its batch fail after the rows were marked
+    processing, forever; and an event that brought its worker down was leased again without end."""
+    from sqlalchemy import update
+
+    from bot.storage.inbox import MAX_ATTEMPTS
+
+    for key in ("EvA", "EvBad", "EvB", "EvLoop"):
+        assert await store.inbox.enqueue(key, "mention", {"text": key})
+    async with store.engine.begin() as connection:
+        await connection.execute(update(inbox).where(inbox.c.event_key == "EvBad").values(payload="{not json"))
+        await connection.execute(update(inbox).where(inbox.c.event_key == "EvLoop").values(attempts=MAX_ATTEMPTS))
+    leased = await store.inbox.lease("w1", limit=10, lease_seconds=30)
+    assert [item.event_key for item in leased] == ["EvA", "EvB"]
+    found = await states(store)
+    assert found["EvBad"] == "failed" and found["EvLoop"] == "failed"
+    assert {k: v for k, v in found.items() if k in ("EvA", "EvB")} == {"EvA": "processing", "EvB": "processing"}
+    failed = {key: reason for key, _kind, reason in await store.inbox.failed(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))}
+    assert failed == {"EvBad": "stored event unreadable", "EvLoop": f"gave up after {MAX_ATTEMPTS} attempts"}

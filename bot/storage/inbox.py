@@ -26,6 +26,10 @@ from bot.storage.values import clean_text
 from bot.storage.schema import inbox, questions as questions_table
 
 log = logging.getLogger("sigsec.inbox")
+# An event leased this many times without finishing is failed: it crashes or stalls every process that
+# works it (the worker gives up on its own retries after `retry_for`, 600 s by default, about 15 attempts). A shutdown's
+# hand-back does not count.
+MAX_ATTEMPTS = 25
 WriteRows = Callable[[Any, list[dict[str, Any]]], Awaitable[None]]  # (connection, rows), in its transaction
 
 
@@ -118,11 +122,22 @@ class Inbox:
         )
         async with self._engine.begin() as connection:
             rows = (await connection.execute(statement)).all()
-        items = []
+        items, given_up = [], []
         for r in rows:
-            outbox, questions = _outbox(r.outbox)
-            items.append(InboxItem(r.id, r.event_key, r.kind, json.loads(r.payload), r.attempts, r.received_at,
+            if r.attempts > MAX_ATTEMPTS:  # leased this often: it brings its worker down, or never finishes
+                given_up.append((r.id, f"gave up after {r.attempts - 1} attempts"))
+                continue
+            try:
+                outbox, questions = _outbox(r.outbox)
+                payload = json.loads(r.payload)
+            except (TypeError, ValueError):  # one unreadable row must not strand the rows leased with it
+                given_up.append((r.id, "stored event unreadable"))
+                continue
+            items.append(InboxItem(r.id, r.event_key, r.kind, payload, r.attempts, r.received_at,
                                    outbox, r.sent, questions))
+        for item_id, reason in given_up:
+            await self.fail(item_id, owner, error=reason)
+            log.error("inbox event failed: %s", reason)  # no text of the event
         return sorted(items, key=lambda item: item.id)
 
     async def heartbeat(self, owner: str, ids: list[int], *, lease_seconds: float) -> None:
