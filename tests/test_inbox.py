@@ -447,3 +447,40 @@ async def test_an_unreadable_row_or_a_crash_loop_fails_that_event_without_strand
     assert {k: v for k, v in found.items() if k in ("EvA", "EvB")} == {"EvA": "processing", "EvB": "processing"}
     failed = {key: reason for key, _kind, reason in await store.inbox.failed(since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))}
     assert failed == {"EvBad": "stored event unreadable", "EvLoop": f"gave up after {MAX_ATTEMPTS} attempts"}
+
+
+async def test_an_outage_while_logging_an_events_questions_is_not_taken_for_a_refused_row(store: Any,
+                                                                                        monkeypatch: Any) -> None:
+    """Only a row the database refuses (integrity, data) is dropped with a warning; an outage fails the
+    write, so the event stays unfinished and its questions are logged when it is finished again."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import OperationalError
+
+    from bot.storage.schema import questions
+
+    await store.inbox.enqueue("EvQ", "message", {"text": "q"})
+    [item] = await store.inbox.lease("w1", limit=1, lease_seconds=30)
+    row = {"ref": "EvQ#0", "asked_at": dt.datetime.now(dt.UTC), "source": "dm", "text": "q", "kind": "answered",
+           "confidence": 0.9}
+    real = store.inbox._write_question_rows
+    outage = True
+
+    async def flaky(connection: Any, rows: list[dict[str, Any]]) -> None:
+        if outage:
+            raise OperationalError("INSERT INTO questions", {}, Exception("database is locked"))
+        await real(connection, rows)
+
+    monkeypatch.setattr(store.inbox, "_write_question_rows", flaky)
+    try:
+        await store.inbox.complete(item.id, "w1", sent=1, questions=[row])
+    except OperationalError:
+        pass
+    else:
+        raise AssertionError("an outage must fail the write, not drop the rows")
+    assert (await states(store))["EvQ"] == "processing"  # not done: it is finished again later
+    outage = False
+    await store.inbox.complete(item.id, "w1", sent=1, questions=[row])
+    assert (await states(store))["EvQ"] == "done"
+    async with store.engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(questions)
+                                         .where(questions.c.ref == "EvQ#0"))).scalar() == 1

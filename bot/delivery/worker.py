@@ -202,7 +202,10 @@ class InboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug or an outage while working it: retry, then fail
-            await self._retry_or_fail(item, f"{type(exc).__name__}", retry_after=None, permanent=False)
+            try:
+                await self._retry_or_fail(item, f"{type(exc).__name__}", retry_after=None, permanent=False)
+            except Exception as again:  # noqa: BLE001 - database away: its lease runs out and it is leased again
+                log_event(log, "inbox_retry_failed", level=logging.WARNING, error=type(again).__name__)
         finally:
             self.active.pop(item.id, None)
             if not self._stopping and self._backlog_cleared != self._backlog_generation:

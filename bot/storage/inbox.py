@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Collection
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.batching import GroupCommit
@@ -27,8 +28,8 @@ from bot.storage.schema import inbox, questions as questions_table
 
 log = logging.getLogger("sigsec.inbox")
 # An event leased this many times without finishing is failed: it crashes or stalls every process that
-# works it (the worker gives up on its own retries after `retry_for`, 600 s by default, about 15 attempts). A shutdown's
-# hand-back does not count.
+# works it (the worker gives up on its own retries after `retry_for`, 600 s by default, about 15
+# attempts). A shutdown's hand-back does not count.
 MAX_ATTEMPTS = 25
 WriteRows = Callable[[Any, list[dict[str, Any]]], Awaitable[None]]  # (connection, rows), in its transaction
 
@@ -176,7 +177,7 @@ class Inbox:
                 if rows and self._write_threads is not None:
                     await self._write_threads(connection, rows)
                 return await self._still_held(connection, outboxes)
-        except Exception as exc:
+        except (IntegrityError, DataError) as exc:  # a refused row; an outage propagates (the event is retried)
             if len(entries) > 1 or not rows:
                 raise
             log.warning("could not remember a thread: %s", type(exc).__name__)
@@ -230,7 +231,7 @@ class Inbox:
                 if rows:
                     await self._write_question_rows(connection, rows)
                 await connection.execute(self._done, [entry["done"] for entry in entries])
-        except Exception as exc:
+        except (IntegrityError, DataError) as exc:  # a refused row; an outage propagates (the event is retried)
             if len(entries) > 1 or not rows:
                 raise
             log.warning("could not log a question: %s", type(exc).__name__)  # never the question itself
