@@ -165,3 +165,27 @@ def test_a_reply_carrying_cve_facts_renders_them_first_on_both_surfaces() -> Non
     rendered = B.as_dicts(B.reply_blocks(with_entry))
     assert "CVE-2099-0001" in rendered[0]["text"]["text"]
     assert rendered[1:] == B.as_dicts(B.answer_blocks(ENTRY, question_id=1, route=ROUTE))  # then the FAQ answer
+
+
+def test_a_quoted_question_cannot_close_a_report_code_block() -> None:
+    """Gap examples quote askers; a ``` in one closed the report's preformatted block and the rest
+    rendered as mrkdwn (bold, links)."""
+    from bot.slack.blocks import home_view, report_blocks
+
+    text = "Top gaps\n- ``` *urgent: re-verify SSO at* <https://evil.example|here> ```"
+    sections = [b.to_dict()["text"]["text"] for b in report_blocks(text, title="Report") if b.type == "section"]
+    home = [b.to_dict()["text"]["text"] for b in home_view(popular=[], report_text=text).blocks
+            if b.type == "section" and b.to_dict()["text"]["text"].startswith("```")]
+    for rendered in sections + home:
+        assert rendered.startswith("```") and rendered.endswith("```") and rendered.count("```") == 2
+        assert "<https://evil.example" not in rendered and "&lt;https://evil.example|here&gt;" in rendered
+
+
+def test_the_private_hint_keeps_its_link_and_other_notes_are_escaped() -> None:
+    from bot.core import messages as M
+    from bot.slack.blocks import notes_blocks
+
+    [block] = notes_blocks([M.PRIVATE_HINT, "malformed id <!channel>"])
+    text = block.to_dict()["text"]["text"]
+    assert "<https://kubernetes.io/docs/reference/issues-security/security/|how>" in text
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text

@@ -222,9 +222,12 @@ def post_in_thread_blocks(value: str) -> list[Block]:
             context("Only you see this answer. *Post in thread* shares it in the message's thread.")]
 
 
+_MRKDWN_NOTES = frozenset({M.PRIVATE_HINT})  # the core's own notes whose links must stay links
+
+
 def notes_blocks(notes: Iterable[str]) -> list[Block]:
-    """Private notes for the asker (secret redacted, input cut, ...)."""
-    lines = "\n".join(f"• {esc(note)}" for note in notes)
+    """Private notes for the asker (secret redacted, input cut, ...); a note that may quote the user is escaped."""
+    lines = "\n".join(f"• {note if note in _MRKDWN_NOTES else esc(note)}" for note in notes)
     return [section(f"{M.SLACK_PRIVATE_NOTE_TITLE}\n{lines}")]
 
 
@@ -282,7 +285,7 @@ def interest_blocks(interest: str) -> list[Block]:
 def report_blocks(text: str, *, title: str) -> list[Block]:
     """A rendered report (plain text) as preformatted sections, cut to fit a message."""
     blocks: list[Block] = [header(title)]
-    chunks = _chunks(esc(text), SECTION_LIMIT - 8)
+    chunks = _chunks(_preformatted(text), SECTION_LIMIT - 8)
     for chunk in chunks[: MESSAGE_BLOCK_LIMIT - 2]:
         blocks.append(section(f"```{chunk}```"))
     if len(chunks) > MESSAGE_BLOCK_LIMIT - 2:
@@ -293,7 +296,7 @@ def report_blocks(text: str, *, title: str) -> list[Block]:
 def reload_blocks(problems: Sequence[object], *, entries: int, routes: int) -> list[Block]:
     if not problems:
         return [section(M.SLACK_RELOAD_OK.format(entries=entries, routes=routes))]
-    listing = "\n".join(esc(str(p)) for p in problems[:40])
+    listing = "\n".join(_preformatted(str(p)) for p in problems[:40])
     more = f"\n… and {len(problems) - 40} more" if len(problems) > 40 else ""
     return [section(M.SLACK_RELOAD_FAILED.format(count=len(problems))), section(f"```{listing}{more}```")]
 
@@ -314,10 +317,15 @@ def home_view(*, popular: Sequence[tuple[FaqEntry, int]], report_text: str | Non
     if report_text is not None:
         blocks.append(DividerBlock())
         blocks.append(section(M.SLACK_HOME_REPORT_TITLE.format(days=report_days)))
-        for chunk in _chunks(esc(report_text), SECTION_LIMIT - 8)[:20]:
+        for chunk in _chunks(_preformatted(report_text), SECTION_LIMIT - 8)[:20]:
             blocks.append(section(f"```{chunk}```"))
     blocks.extend(extra[: VIEW_BLOCK_LIMIT - len(blocks)])  # e.g. the maintainers' doc-issue drafts
     return View(type="home", blocks=blocks)
+
+
+def _preformatted(text: str) -> str:
+    """Text for a ``` block: escaped, and no ``` of its own to close the block early (quoted questions)."""
+    return esc(text).replace("```", "'''")
 
 
 def _chunks(text: str, size: int) -> list[str]:
