@@ -180,3 +180,16 @@ async def test_secret_is_redacted_and_warned_privately(slack_app) -> None:
             break
         await asyncio.sleep(0.05)
     assert stored  # the question was still answered and logged
+
+
+def test_mention_stripping_is_linear_on_unclosed_markup() -> None:
+    """Raw event text is not bounded yet where mentions are stripped; 40,000 characters of unclosed
+    "<@U1|" once took 1.6 s on the event loop."""
+    import time
+
+    from handlers.messages import strip_mentions
+
+    assert strip_mentions("<@U0BOT> how do I rotate <@U12|alice>'s token?").strip() == "how do I rotate 's token?"
+    start = time.perf_counter()
+    strip_mentions(("<@U1|" * 8_000)[:40_000])
+    assert time.perf_counter() - start < 0.5

@@ -257,3 +257,19 @@ async def test_not_helpful_reasons_appear_in_every_format(store: Storage) -> Non
     for fmt in ("text", "markdown"):
         rendered = render_report(report, fmt)
         assert "outdated 3" in rendered and ("wrong_answer 1" in rendered or "wrong\\_answer 1" in rendered), fmt
+
+
+def test_gap_keys_and_markup_scrubbing_stay_linear_on_hostile_text() -> None:
+    """A 40,000-character digit-free word and runs of unclosed Slack markup once cost seconds (quadratic
+    rescans) in the report's gap grouping; the same results, in milliseconds."""
+    import time
+
+    from bot.reports.gaps import _numbers, scrub
+
+    assert _numbers("upgrade to 1.29.3 from v1.28 now, cve-2024-1234?") == {"1.29.3", "v1.28", "cve-2024-1234?"}
+    assert "<@U1>" not in scrub("ping <@U1> and <@W2|bob> in <#C3|general>, see <https://x.example|x>")
+    for text in ("a" * 40_000, ("<@U1|" * 8_000)[:40_000], ("<http:a" * 6_000)[:40_000], ("<#C1|" * 8_000)[:40_000]):
+        start = time.perf_counter()
+        _numbers(text)
+        scrub(text)
+        assert time.perf_counter() - start < 0.5  # a few ms; seconds before

@@ -39,12 +39,13 @@ MAX_EXAMPLE_CHARS = 200
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-_.:/][a-z0-9]+)*")
 
-# Slack markup that could notify people or reveal ids if a report is pasted or posted.
-_SLACK_USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-_SLACK_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
-_SLACK_GROUP = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
-_SLACK_CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
-_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]+)(?:\|([^>]*))?>")
+# Slack markup that could notify people or reveal ids if a report is pasted or posted. Possessive, and no
+# "<" inside a label (real markup has none), so an unclosed "<@U1|" run cannot make a scan quadratic.
+_SLACK_USER = re.compile(r"<@[UW][A-Z0-9]++(?:\|[^<>]*+)?>")
+_SLACK_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^<>]*+)?>")
+_SLACK_GROUP = re.compile(r"<!subteam\^[A-Z0-9]++(?:\|([^<>]*+))?>")
+_SLACK_CHANNEL = re.compile(r"<#C[A-Z0-9]++(?:\|([^<>]*+))?>")
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|<>\s]++)(?:\|([^<>]*+))?>")
 _SPACE = re.compile(r"\s+")
 
 
@@ -83,7 +84,9 @@ def content_key(normalized: str | None, text: str | None) -> str:
     return " ".join(terms(source)) or " ".join(_WORD.findall(source.lower()))
 
 
-_WITH_DIGIT = re.compile(r"\S*\d\S*")
+# A word holding a digit, matched from the word's start only (the unanchored form rescanned a long
+# digit-free word from every position: 4,000 letters 113 ms, 40,000 10.6 s).
+_WITH_DIGIT = re.compile(r"(?<!\S)[^\s\d]*+\d\S*+")
 
 
 def _numbers(key: str) -> frozenset[str]:
