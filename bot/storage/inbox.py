@@ -173,21 +173,21 @@ class Inbox:
         rows = [row for entry in entries for row in entry["threads"]] if self._write_threads is not None else []
         try:
             async with self._engine.begin() as connection:
-                await connection.execute(self._set_outbox, outboxes)
                 if rows and self._write_threads is not None:
                     await self._write_threads(connection, rows)
-                return await self._still_held(connection, outboxes)
+                return await self._write_outboxes(connection, outboxes)
         except (IntegrityError, DataError) as exc:  # a refused row; an outage propagates (the event is retried)
             if len(entries) > 1 or not rows:
                 raise
             log.warning("could not remember a thread: %s", type(exc).__name__)
         async with self._engine.begin() as connection:
-            await connection.execute(self._set_outbox, outboxes)
-            return await self._still_held(connection, outboxes)
+            return await self._write_outboxes(connection, outboxes)
 
-    @staticmethod
-    async def _still_held(connection: Any, outboxes: list[dict[str, Any]]) -> list[bool]:
-        """For each outbox row, whether its owner still holds the event's lease (in the writing transaction)."""
+    async def _write_outboxes(self, connection: Any, outboxes: list[dict[str, Any]]) -> list[bool]:
+        """Write the outbox rows (owner-guarded); for each, whether its owner still holds the event's lease."""
+        written: Any = await connection.execute(self._set_outbox, outboxes)
+        if connection.dialect.supports_sane_multi_rowcount and written.rowcount == len(outboxes):
+            return [True] * len(outboxes)  # every row matched its owner (SQLite counts them): nothing to read
         held = {(row.id, row.lease_owner) for row in (await connection.execute(
             select(inbox.c.id, inbox.c.lease_owner).where(inbox.c.id.in_({o["b_id"] for o in outboxes})))).all()}
         return [(o["b_id"], o["b_owner"]) in held for o in outboxes]
