@@ -52,8 +52,9 @@ class Router:
     def scores(self, text: str) -> dict[str, float]:
         """Evidence per route id for a (normalised) question."""
         words = terms(text, self.shorthand)
-        present = dict.fromkeys(words)  # in the question's order: the sums (and so the routes) never
-        totals: dict[int, float] = defaultdict(float)  # depend on the process's string hash seed
+        # In the question's order, not a set's: the sums (and so the routes) never depend on the hash seed.
+        present = dict.fromkeys(words)
+        totals: dict[int, float] = defaultdict(float)
         for term in present:
             for index, weight in self._terms.get(term, {}).items():
                 totals[index] += weight

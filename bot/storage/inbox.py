@@ -173,8 +173,8 @@ class Inbox:
         rows = [row for entry in entries for row in entry["threads"]] if self._write_threads is not None else []
         try:
             async with self._engine.begin() as connection:
-                if rows and self._write_threads is not None:
-                    await self._write_threads(connection, rows)
+                if rows:
+                    await self._write_threads(connection, rows)  # type: ignore[misc]  # rows imply a writer
                 return await self._write_outboxes(connection, outboxes)
         except (IntegrityError, DataError) as exc:  # a refused row; an outage propagates (the event is retried)
             if len(entries) > 1 or not rows:
